@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Install everything the tests need (apt + pip) and run the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SUDO=""
+if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+APT_PACKAGES=(sip-tester openssl python3-venv)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    $SUDO apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${missing[@]}"
+fi
+SRS_PIP_EXTRA="[test]" bash scripts/setup.sh
+exec .venv/bin/python -m pytest "$@"

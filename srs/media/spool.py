@@ -1,0 +1,130 @@
+"""Append-only spool files: the crash-safe hand-over from capture to finalize.
+
+A spool is written by the capture hot path with no decoding: each record is the packet
+exactly as received (after SRTP decryption) plus its arrival time.  The reader tolerates a
+torn last record, so a ``kill -9`` loses at most what had not been flushed yet.
+
+Layout (little-endian): file header ``b"SRSP" u8 version``, then records
+``u8 type, u16 length, f64 arrival`` followed by ``length`` bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+MAGIC = b"SRSP"
+VERSION = 1
+FILE_HEADER = MAGIC + bytes([VERSION])
+RECORD_HEADER = struct.Struct("<BHd")
+
+RTP = 1
+RTCP = 2
+EVENT = 3
+
+
+class SpoolError(ValueError):
+    """The file is not a spool at all (a torn tail is not an error)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SpoolRecord:
+    kind: int
+    arrival: float
+    data: bytes
+
+    def event(self) -> dict[str, object]:
+        """Decode an ``EVENT`` record's JSON body."""
+        value = json.loads(self.data)
+        if not isinstance(value, dict):
+            raise SpoolError("event record is not a JSON object")
+        return value
+
+
+def encode_record(kind: int, arrival: float, data: bytes) -> bytes:
+    """One record, ready to append (header + payload)."""
+    return RECORD_HEADER.pack(kind, len(data), arrival) + data
+
+
+def encode_event(arrival: float, event: dict[str, object]) -> bytes:
+    return encode_record(EVENT, arrival, json.dumps(event, separators=(",", ":")).encode())
+
+
+class SpoolWriter:
+    """Buffers records in memory and appends them to the file on ``flush()``.
+
+    ``append`` is the per-packet call: one ``struct.pack_into`` style append to a
+    ``bytearray``; ``flush`` is one ``os.write`` per stream per flush interval.
+    """
+
+    __slots__ = ("_buffer", "_fd", "bytes_written", "path")
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        new = not path.exists() or path.stat().st_size == 0
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
+        self._buffer = bytearray(FILE_HEADER if new else b"")
+        self.bytes_written = 0
+
+    def append(self, kind: int, arrival: float, data: bytes) -> None:
+        buf = self._buffer
+        buf += RECORD_HEADER.pack(kind, len(data), arrival)
+        buf += data
+
+    def append_event(self, arrival: float, event: dict[str, object]) -> None:
+        self._buffer += encode_event(arrival, event)
+
+    def flush(self, fsync: bool = False) -> int:
+        """Write buffered records; returns bytes written.  Raises ``OSError`` (e.g.
+        ENOSPC) with the buffer kept, so a later flush can retry."""
+        if not self._buffer:
+            return 0
+        view = memoryview(self._buffer)
+        total = 0
+        try:
+            while total < len(view):
+                total += os.write(self._fd, view[total:])
+        finally:
+            view.release()
+            del self._buffer[:total]
+            self.bytes_written += total
+        if fsync:
+            os.fsync(self._fd)
+        return total
+
+    @property
+    def pending(self) -> int:
+        return len(self._buffer)
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            os.close(self._fd)
+
+
+def iter_records(path: Path) -> Iterator[SpoolRecord]:
+    """Yield every complete record; stop silently at a torn tail."""
+    data = path.read_bytes()
+    yield from iter_records_bytes(data)
+
+
+def iter_records_bytes(data: bytes) -> Iterator[SpoolRecord]:
+    if not data.startswith(MAGIC):
+        raise SpoolError(f"not a spool file: starts with {data[:4]!r}, expected {MAGIC!r}")
+    if len(data) < len(FILE_HEADER) or data[4] != VERSION:
+        raise SpoolError(f"unsupported spool version {data[4:5]!r}")
+    offset = len(FILE_HEADER)
+    size = RECORD_HEADER.size
+    end = len(data)
+    while offset + size <= end:
+        kind, length, arrival = RECORD_HEADER.unpack_from(data, offset)
+        start = offset + size
+        if start + length > end:
+            return
+        yield SpoolRecord(kind, arrival, data[start : start + length])
+        offset = start + length
