@@ -1,1 +1,1 @@
-"""api."""
+"""The HTTP API (Litestar): build it with :func:`api.app.create_app`."""

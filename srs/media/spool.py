@@ -87,7 +87,13 @@ class SpoolWriter:
         total = 0
         try:
             while total < len(view):
-                total += os.write(self._fd, view[total:])
+                chunk = view[total:]
+                try:
+                    total += os.write(self._fd, chunk)
+                finally:
+                    # an exception traceback may still reference the slice: release it
+                    # explicitly, or the bytearray stays exported and cannot be resized
+                    chunk.release()
         finally:
             view.release()
             del self._buffer[:total]
@@ -114,6 +120,8 @@ def iter_records(path: Path) -> Iterator[SpoolRecord]:
 
 
 def iter_records_bytes(data: bytes) -> Iterator[SpoolRecord]:
+    if len(data) < len(FILE_HEADER) and FILE_HEADER.startswith(data):
+        return  # killed before (or while) the file header was first written
     if not data.startswith(MAGIC):
         raise SpoolError(f"not a spool file: starts with {data[:4]!r}, expected {MAGIC!r}")
     if len(data) < len(FILE_HEADER) or data[4] != VERSION:

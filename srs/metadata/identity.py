@@ -37,7 +37,8 @@ def split_name(name: str | None) -> tuple[str | None, dict[str, str]]:
         return None, {}
     text = " ".join(name.split())
     params: dict[str, str] = {}
-    match = _NAME_PARAM.match(text)
+    looks_like_uri = "<" in text or text.lower().startswith(_SCHEMES)
+    match = None if looks_like_uri else _NAME_PARAM.match(text)
     if match is not None and match.group("name"):
         text = match.group("name").strip()
         for item in match.group("params").split(";")[1:]:
@@ -53,7 +54,9 @@ def uri_user(uri: str | None) -> str | None:
     text = uri.strip().strip("<>")
     if ":" in text and text.split(":", 1)[0].lower() in ("sip", "sips", "tel"):
         text = text.split(":", 1)[1]
-    user = text.split("@", 1)[0] if "@" in text else (text if uri.lower().startswith("tel:") else "")
+    user = (
+        text.split("@", 1)[0] if "@" in text else (text if uri.lower().startswith("tel:") else "")
+    )
     user = user.split(";", 1)[0]
     return user or None
 

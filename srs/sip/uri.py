@@ -134,6 +134,8 @@ class SipUri:
         return value.lower() if value else None
 
     def __str__(self) -> str:
+        if self.scheme == "tel":
+            return f"tel:{self.user or ''}{format_params(self.params)}"
         if self.scheme not in ("sip", "sips"):
             return f"{self.scheme}:{self.host}{format_params(self.params)}"
         out = [self.scheme, ":"]
@@ -155,7 +157,12 @@ def parse_uri(text: str) -> SipUri:
     """Parse a URI; ``sip``/``sips`` structurally, ``tel`` into user + params."""
     text = text.strip()
     scheme, colon, rest = text.partition(":")
-    if not colon or not scheme or not rest or not scheme.replace("+", "").replace("-", "").replace(".", "").isalnum():
+    if (
+        not colon
+        or not scheme
+        or not rest
+        or not scheme.replace("+", "").replace("-", "").replace(".", "").isalnum()
+    ):
         raise SipParseError(f"Malformed URI {text!r}")
     scheme = scheme.lower()
     if any(c in text for c in " \t\r\n"):

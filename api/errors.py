@@ -1,0 +1,128 @@
+"""One exception hierarchy for the API, mapped to ``{"error", "detail", "field"?}`` bodies.
+
+Controllers raise :class:`ApiError` subclasses; Litestar's own errors (unknown route, bad
+query parameter) are translated here too, so every error a client sees has one shape.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import msgspec
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import ExceptionHandlersMap
+
+log = logging.getLogger(__name__)
+
+
+class ErrorBody(msgspec.Struct, omit_defaults=True):
+    """The JSON body of every error response."""
+
+    error: str
+    detail: str
+    field: str | None = None
+
+
+class ApiError(Exception):
+    """Base of the API's errors: ``status`` and ``code`` say what the client did wrong."""
+
+    status = 500
+    code = "internal_error"
+
+    def __init__(
+        self, detail: str, field: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+        self.headers = headers or {}
+
+
+class BadRequestError(ApiError):
+    status = 400
+    code = "invalid_request"
+
+
+class NotFoundError(ApiError):
+    status = 404
+    code = "not_found"
+
+
+class RangeNotSatisfiableError(ApiError):
+    status = 416
+    code = "range_not_satisfiable"
+
+
+class UnavailableError(ApiError):
+    status = 503
+    code = "unavailable"
+
+
+_HTTP_CODES = {
+    400: "invalid_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    429: "too_many_requests",
+    503: "unavailable",
+}
+
+
+def _response(status: int, body: ErrorBody, headers: dict[str, str] | None = None) -> Response[Any]:
+    return Response(
+        content=msgspec.json.encode(body),
+        status_code=status,
+        media_type=MediaType.JSON,
+        headers=headers,
+    )
+
+
+def api_error_handler(_: Request[Any, Any, Any], exc: ApiError) -> Response[Any]:
+    return _response(exc.status, ErrorBody(exc.code, exc.detail, exc.field), exc.headers)
+
+
+def _public_name(request: Request[Any, Any, Any], key: str) -> str:
+    """The name the client used: a parameter's query alias (``from``), not the Python one."""
+    try:
+        parameter = request.route_handler.parsed_fn_signature.parameters[key]
+    except (AttributeError, KeyError):
+        return key
+    definition = parameter.kwarg_definition
+    alias = getattr(definition, "query", None) or getattr(definition, "name", None)
+    return alias if isinstance(alias, str) and alias else key
+
+
+def validation_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    """Litestar's parameter errors → 400 naming the first offending field."""
+    field: str | None = None
+    detail = exc.detail
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    if extra and isinstance(extra[0], dict):
+        key = extra[0].get("key")
+        field = _public_name(request, str(key)) if key else None
+        message = extra[0].get("message")
+        if message:
+            detail = f"{field}: {message}" if field else str(message)
+    return _response(400, ErrorBody("invalid_request", detail, field))
+
+
+def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    return _response(exc.status_code, ErrorBody(code, exc.detail), dict(exc.headers or {}))
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error in %s %s", request.method, request.url.path)
+    return _response(500, ErrorBody("internal_error", "internal server error"))
+
+
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    ApiError: api_error_handler,
+    ValidationException: validation_handler,
+    HTTPException: http_error_handler,
+    Exception: internal_error_handler,
+}

@@ -1,0 +1,1 @@
+"""Finalized recordings: search, details and media download."""

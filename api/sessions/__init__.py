@@ -1,0 +1,1 @@
+"""Recording sessions: live ones from the server, ended ones from the database."""

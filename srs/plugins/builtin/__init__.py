@@ -1,0 +1,1 @@
+"""Built-in features registered as plugins (``DEFAULT_PLUGINS``), through the public hooks."""

@@ -1,0 +1,329 @@
+"""The storage operations the server and the API call (synchronous; run them in a thread).
+
+Writes are upserts keyed by the recording id, so replaying a ``session.json`` (after a
+crash, or twice by mistake) converges to the same rows.  Reads return detached rows
+grouped in small record types; nothing lazy-loads after the session closes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, func, or_
+from sqlmodel import Session, SQLModel, col, select
+
+from srs.storage import snapshot as snap
+from srs.storage.columns import to_datetime
+from srs.storage.database import Database
+from srs.storage.models import (
+    MetadataVersion,
+    Participant,
+    Recording,
+    RecordingSession,
+    RecordingVendorId,
+    Stream,
+)
+
+_STATE_ORDER = {"active": 0, "ended": 1, "finalized": 2}
+
+Row = TypeVar("Row", bound=SQLModel)
+
+
+@dataclass
+class SessionRecord:
+    """A recording session with its children."""
+
+    session: RecordingSession
+    participants: list[Participant] = field(default_factory=list)
+    streams: list[Stream] = field(default_factory=list)
+    metadata: list[MetadataVersion] = field(default_factory=list)
+    vendor_ids: list[RecordingVendorId] = field(default_factory=list)
+
+
+@dataclass
+class RecordingRecord:
+    """A finalized recording with its session's children."""
+
+    recording: Recording
+    session: RecordingSession | None
+    participants: list[Participant] = field(default_factory=list)
+    streams: list[Stream] = field(default_factory=list)
+    metadata: list[MetadataVersion] = field(default_factory=list)
+    vendor_ids: list[RecordingVendorId] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RecordingFilter:
+    """Search criteria for recordings; ``None`` means "any"."""
+
+    caller: str | None = None  # substring of caller number, name or AOR (case-insensitive)
+    callee: str | None = None
+    vendor_id: str | None = None  # exact value of any vendor id kind (incl. sip_call_id)
+    call_id: str | None = None  # exact SIP Call-ID
+    started_from: datetime | None = None  # started_at >= this
+    started_to: datetime | None = None  # started_at < this
+
+
+class Repository:
+    """Operations over one :class:`Database`."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # ---------------------------------------------------------------- writes
+
+    def upsert_session(self, snapshot: Mapping[str, Any]) -> None:
+        """Store a ``session.json`` snapshot: the session row and its participants,
+        streams, metadata versions and vendor ids."""
+        rid = snap.recording_id(snapshot)
+        values = snap.session_fields(snapshot)
+        with self.db.writing() as session:
+            self._upsert_session_rows(session, rid, values, snapshot)
+
+    def end_session(self, recording_id: str, reason: str, ended_at: object) -> bool:
+        """Mark a session ended (``reason``: ``bye``, ``cancel``, ``session-timer``…).
+
+        Returns False when no such session was stored.
+        """
+        when = to_datetime(ended_at)
+        with self.db.writing() as session:
+            row = session.get(RecordingSession, recording_id)
+            if row is None:
+                return False
+            row.ended_at = when or row.ended_at or datetime.now(UTC)
+            row.end_reason = reason
+            row.state = _advance(row.state, "ended")
+            row.updated_at = datetime.now(UTC)
+            session.add(row)
+        return True
+
+    def save_recording(
+        self, result_json: Mapping[str, Any], snapshot: Mapping[str, Any], latency_ms: float
+    ) -> Recording:
+        """Store a finalized recording (``FinalizeResult.to_json()``) and its stream stats.
+
+        Also (re)writes the session from ``snapshot``, so a recording recovered from a spool
+        after a crash gets its session rows too.
+        """
+        rid = snap.recording_id(snapshot)
+        session_values = snap.session_fields(snapshot)
+        values = snap.recording_fields(result_json, snapshot, latency_ms)
+        stats = snap.stream_stats(result_json)
+        with self.db.writing() as session:
+            row = self._upsert_session_rows(session, rid, session_values, snapshot)
+            row.state = _advance(row.state, "finalized")
+            if row.ended_at is None:
+                row.ended_at = values["ended_at"] or datetime.now(UTC)
+            values["started_at"] = values["started_at"] or row.started_at
+            values["ended_at"] = values["ended_at"] or row.ended_at
+            session.add(row)
+            streams = {s.key: s for s in _children(session, Stream, rid)}
+            for key, stat in stats.items():
+                stream = streams.get(key) or Stream(recording_id=rid, key=key)
+                for name, value in stat.items():
+                    if (
+                        name in ("label", "participant_id", "channel")
+                        and getattr(stream, name) is not None
+                    ):
+                        continue  # signaling knew better than finalize's guess
+                    setattr(stream, name, value)
+                session.add(stream)
+            recording = session.get(Recording, rid)
+            if recording is None:
+                recording = Recording(id=rid, **values)
+            else:
+                for name, value in values.items():
+                    setattr(recording, name, value)
+            session.add(recording)
+            session.flush()
+            session.refresh(recording)
+        return recording
+
+    def _upsert_session_rows(
+        self,
+        session: Session,
+        rid: str,
+        values: dict[str, Any],
+        snapshot: Mapping[str, Any],
+    ) -> RecordingSession:
+        row = session.get(RecordingSession, rid)
+        if row is None:
+            row = RecordingSession(id=rid, **values)
+        else:
+            for name, value in values.items():
+                if value is None and name in ("ended_at", "end_reason"):
+                    continue  # a late live snapshot must not reopen an ended session
+                setattr(row, name, value)
+        if row.ended_at is not None or snapshot.get("state") == "terminated":
+            row.state = _advance(row.state, "ended")
+        row.updated_at = datetime.now(UTC)
+        session.add(row)
+        session.flush()  # children reference the row (foreign keys on PostgreSQL)
+
+        participants = {p.participant_id: p for p in _children(session, Participant, rid)}
+        for item in snap.participant_rows(snapshot):
+            existing = participants.get(item["participant_id"])
+            target = existing or Participant(
+                recording_id=rid, participant_id=item["participant_id"]
+            )
+            for name, value in item.items():
+                if value is not None or existing is None:
+                    setattr(target, name, value)
+            session.add(target)
+
+        streams = {s.key: s for s in _children(session, Stream, rid)}
+        for item in snap.stream_rows(snapshot):
+            stream = streams.get(item["key"]) or Stream(recording_id=rid, key=item["key"])
+            for name, value in item.items():
+                setattr(stream, name, value)
+            session.add(stream)
+
+        known = {m.seq for m in _children(session, MetadataVersion, rid)}
+        for item in snap.metadata_rows(snapshot):
+            if item["seq"] not in known:  # versions are immutable once stored
+                session.add(MetadataVersion(recording_id=rid, **item))
+
+        stored = {(v.kind, v.value) for v in _children(session, RecordingVendorId, rid)}
+        for kind, value in snap.vendor_ids(snapshot):
+            if (kind, value) not in stored:
+                session.add(RecordingVendorId(recording_id=rid, kind=kind, value=value))
+                stored.add((kind, value))
+        return row
+
+    # ----------------------------------------------------------------- reads
+
+    def get_session(self, recording_id: str) -> SessionRecord | None:
+        with self.db.session() as session:
+            row = session.get(RecordingSession, recording_id)
+            if row is None:
+                return None
+            return SessionRecord(
+                session=row,
+                participants=_children(session, Participant, recording_id),
+                streams=_children(session, Stream, recording_id),
+                metadata=_children(session, MetadataVersion, recording_id),
+                vendor_ids=_children(session, RecordingVendorId, recording_id),
+            )
+
+    def list_sessions(
+        self, active_only: bool = False, limit: int = 100, offset: int = 0
+    ) -> list[RecordingSession]:
+        """Sessions, newest first; ``active_only`` keeps those not yet ended."""
+        query = select(RecordingSession)
+        if active_only:
+            query = query.where(col(RecordingSession.state) == "active")
+        query = (
+            query.order_by(
+                col(RecordingSession.started_at).desc().nulls_last(), col(RecordingSession.id)
+            )
+            .offset(offset)
+            .limit(limit)
+        )
+        with self.db.session() as session:
+            return list(session.exec(query).all())
+
+    def get_recording(self, recording_id: str) -> RecordingRecord | None:
+        with self.db.session() as session:
+            recording = session.get(Recording, recording_id)
+            if recording is None:
+                return None
+            return RecordingRecord(
+                recording=recording,
+                session=session.get(RecordingSession, recording.session_id),
+                participants=_children(session, Participant, recording.session_id),
+                streams=_children(session, Stream, recording.session_id),
+                metadata=_children(session, MetadataVersion, recording.session_id),
+                vendor_ids=_children(session, RecordingVendorId, recording.session_id),
+            )
+
+    def list_recordings(
+        self,
+        limit: int = 50,
+        offset: int = 0,
+        *,
+        caller: str | None = None,
+        callee: str | None = None,
+        vendor_id: str | None = None,
+        call_id: str | None = None,
+        started_from: datetime | None = None,
+        started_to: datetime | None = None,
+    ) -> list[Recording]:
+        """Recordings matching every given criterion, newest first."""
+        where = _recording_conditions(
+            RecordingFilter(caller, callee, vendor_id, call_id, started_from, started_to)
+        )
+        query = (
+            select(Recording)
+            .where(*where)
+            .order_by(
+                col(Recording.started_at).desc().nulls_last(),
+                col(Recording.created_at).desc(),
+                col(Recording.id),
+            )
+            .offset(offset)
+            .limit(limit)
+        )
+        with self.db.session() as session:
+            return list(session.exec(query).all())
+
+    def count_recordings(self, criteria: RecordingFilter | None = None) -> int:
+        """How many recordings match (for paging totals)."""
+        where = _recording_conditions(criteria or RecordingFilter())
+        query = select(func.count()).select_from(Recording).where(*where)
+        with self.db.session() as session:
+            return int(session.exec(query).one())
+
+
+def _advance(current: str, new: str) -> str:
+    """States only move forward: active → ended → finalized."""
+    return new if _STATE_ORDER.get(new, 0) > _STATE_ORDER.get(current, 0) else current
+
+
+def _children(session: Session, model: type[Row], recording_id: str) -> list[Row]:
+    order = {
+        Participant: "id",
+        Stream: "id",
+        MetadataVersion: "seq",
+        RecordingVendorId: "id",
+    }[model]
+    column = getattr(model, "recording_id")  # noqa: B009 - generic over the child tables
+    query = select(model).where(column == recording_id).order_by(getattr(model, order))
+    return list(session.exec(query).all())
+
+
+def _contains(columns: Sequence[Any], text: str) -> ColumnElement[bool]:
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return or_(*(col(c).ilike(pattern, escape="\\") for c in columns))
+
+
+def _recording_conditions(criteria: RecordingFilter) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if criteria.caller:
+        where.append(
+            _contains(
+                (Recording.caller_number, Recording.caller_name, Recording.caller_aor),
+                criteria.caller,
+            )
+        )
+    if criteria.callee:
+        where.append(
+            _contains(
+                (Recording.callee_number, Recording.callee_name, Recording.callee_aor),
+                criteria.callee,
+            )
+        )
+    if criteria.call_id:
+        where.append(col(Recording.call_id) == criteria.call_id)
+    if criteria.vendor_id:
+        matching = select(RecordingVendorId.recording_id).where(
+            col(RecordingVendorId.value) == criteria.vendor_id
+        )
+        where.append(col(Recording.session_id).in_(matching))
+    if criteria.started_from is not None:
+        where.append(col(Recording.started_at) >= criteria.started_from)
+    if criteria.started_to is not None:
+        where.append(col(Recording.started_at) < criteria.started_to)
+    return where
