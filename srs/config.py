@@ -148,6 +148,7 @@ class SipConfig:
     max_message_size: int = _setting(65535, _at_least(1024))
     tcp_idle_timeout: float = _setting(600.0, _positive)
     accept_trunk_calls: bool = _setting(True)
+    answer_delay: float = _setting(0.0, _non_negative)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -206,6 +207,12 @@ class LoggingConfig:
 class PluginsConfig:
     disabled: tuple[str, ...] = _setting((), _names)
     trace: bool = _setting(False)
+    #: ``[plugins.<name>]`` sub-tables, handed to that plugin as they are (the plugin
+    #: validates its own settings).
+    settings: dict[str, dict[str, Any]] = field(
+        default_factory=dict,
+        metadata={"check": None, "derived": False, "kind": None, "tables": True},
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -233,8 +240,11 @@ SECTIONS: dict[str, type[Any]] = {
 
 
 def section_fields(section: str) -> dict[str, dataclasses.Field[Any]]:
-    """The fields of one ``[section]``, by key."""
-    return {f.name: f for f in dataclasses.fields(SECTIONS[section])}
+    """The scalar keys of one ``[section]``, by key (sub-tables such as
+    ``[plugins.<name>]`` are not keys)."""
+    return {
+        f.name: f for f in dataclasses.fields(SECTIONS[section]) if not f.metadata.get("tables")
+    }
 
 
 def iter_keys() -> list[str]:
@@ -354,6 +364,9 @@ def build_config(
         fields = section_fields(section)
         values: dict[str, Any] = {}
         for key, value in body.items():
+            if section == "plugins" and isinstance(value, Mapping):
+                values.setdefault("settings", {})[key] = dict(value)
+                continue
             _check_key(section, key)
             dotted = f"{section}.{key}"
             coerced = _coerce(dotted, hints[key], value)
@@ -558,8 +571,9 @@ def to_dict(config: Config) -> dict[str, dict[str, Any]]:
     result: dict[str, dict[str, Any]] = {}
     for section in SECTIONS:
         body: dict[str, Any] = {}
+        fields = section_fields(section)
         for key, value in dataclasses.asdict(getattr(config, section)).items():
-            if value is None:
+            if value is None or key not in fields:
                 continue
             if isinstance(value, Path):
                 value = value.as_posix()
@@ -583,6 +597,9 @@ def to_toml(config: Config) -> str:
                 lines.append(f"{key} = {_toml_value(data[section][key])}")
             else:
                 lines.append(f"# {key} = (unset)")
+    for name, table in config.plugins.settings.items():
+        lines += ["", f"[plugins.{name}]"]
+        lines += [f"{key} = {_toml_value(value)}" for key, value in table.items()]
     return "\n".join(lines) + "\n"
 
 

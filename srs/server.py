@@ -193,6 +193,7 @@ class Server:
             mp_context=multiprocessing.get_context("spawn"),
         )
         self._timer: asyncio.TimerHandle | None = None
+        self._tick_handle: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self._pending: set[asyncio.Future[Any]] = set()
         self._ended_at: dict[str, float] = {}
@@ -216,6 +217,9 @@ class Server:
                 sip.tls_cert, sip.tls_key, cafile=sip.tls_ca, verify_client=sip.tls_verify_client
             )
             self.listening.append(await self.transport.listen_tls(sip.host, sip.tls_port, ctx))
+        if self.plugins is not None:
+            self.plugins.configure(self.config)
+        self._tick_handle = self.loop.call_later(1.0, self._tick)
         self._recover_spools()
         if self.config.http.enabled:
             await self._start_http()
@@ -231,6 +235,8 @@ class Server:
     async def stop(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
+        if self._tick_handle is not None:
+            self._tick_handle.cancel()
         if self._http is not None:
             self._http.should_exit = True
             if self._http_task is not None:
@@ -284,6 +290,13 @@ class Server:
         self._timer_at = at
         if at is not None:
             self._timer = self.loop.call_later(max(0.0, at - time.time()), self._on_timer)
+
+    def _tick(self) -> None:
+        """Once a second: plugins with sans-IO cores run their own timers (never per packet)."""
+        assert self.loop is not None
+        self._tick_handle = self.loop.call_later(1.0, self._tick)
+        self._notify("srs_tick", now=time.time())
+        self._pump()
 
     # -- media plan ------------------------------------------------------------------
     def _apply(self, event: MediaEvent) -> None:
@@ -440,6 +453,7 @@ def _endpoint_config(config: Config, addresses: dict[str, tuple[str, int]]) -> E
         t4=sip.t4,
         min_se=sip.min_se,
         session_expires=sip.session_expires,
+        answer_delay=sip.answer_delay,
     )
 
 

@@ -315,9 +315,18 @@ def test_every_key_has_an_env_name() -> None:
     assert "sip.udp_port" in keys and "plugins.trace" in keys
     assert env_name("sip.udp_port") == "SRS_SIP__UDP_PORT"
     assert len(keys) == sum(
-        len(dataclasses.fields(getattr(Config(), s)))
+        len([f for f in dataclasses.fields(getattr(Config(), s)) if not f.metadata.get("tables")])
         for s in ("sip", "media", "recording", "storage", "http", "logging", "plugins")
     )
+
+
+def test_plugin_tables_are_kept_for_their_plugin(tmp_path: Path) -> None:
+    path = tmp_path / "srs.toml"
+    path.write_text("[plugins]\ntrace = true\n[plugins.cisco_bib]\nwait = 2.5\n")
+    config = load_config(path, {}, detect_host=fixed_host)
+    assert config.plugins.trace is True
+    assert config.plugins.settings == {"cisco_bib": {"wait": 2.5}}
+    assert "[plugins.cisco_bib]\nwait = 2.5" in to_toml(config)
 
 
 def test_every_key_is_documented() -> None:

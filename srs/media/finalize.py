@@ -6,9 +6,10 @@ recovery after a crash).  Per stream: read the spool, reorder (``ReorderBuffer``
 hold/pause/mute spans.  Per recording: pick the output rate, lay streams out as channels,
 write the files atomically and hash them.
 
-Placement is vectorised: decoded packets are concatenated and scattered into one numpy
-track per stream with a single fancy-index assignment, so a one-hour stereo G.711 call
-costs a Python loop over packets (decode) and none over samples.
+Placement is vectorised: each decoder's output is one concatenated array, copied into a
+numpy track per stream one slice per run of back-to-back packets, and stateless codecs
+(G.711) decode a whole stream in one table lookup; so a one-hour stereo G.711 call costs
+a Python loop over packets (reorder) and none over samples: about 3 s on one core.
 """
 
 from __future__ import annotations
@@ -225,11 +226,17 @@ def _params_generation(event: dict[str, object]) -> dict[int, CodecParams]:
         for pt, spec in pts.items():
             if not isinstance(spec, dict) or not str(pt).isdigit():
                 continue
+            try:
+                rate = int(spec.get("clock_rate") or 8000)
+                channels = int(spec.get("channels") or 1)
+            except (TypeError, ValueError):
+                continue  # a broken entry must not cost the other payload types
+            fmtp = spec.get("fmtp")
             table[int(pt)] = CodecParams(
                 str(spec.get("encoding", "")).lower(),
-                int(spec.get("clock_rate") or 8000),
-                int(spec.get("channels") or 1),
-                spec.get("fmtp") if isinstance(spec.get("fmtp"), str) else None,
+                rate if rate > 0 else 8000,
+                channels,
+                fmtp if isinstance(fmtp, str) else None,
             )
     for key, encoding in (("telephone_event_pt", "telephone-event"), ("comfort_noise_pt", "cn")):
         pt = event.get(key)

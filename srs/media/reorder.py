@@ -7,8 +7,8 @@ stalling (aiortc's jitter buffer) or guessing.
 Rules, in order, for each pushed packet:
 
 - a new SSRC flushes the old one and starts a new *sub-stream* (re-anchored timeline); a
-  packet of a replaced SSRC that is not newer than its last one is a late straggler,
-  a newer one switches back (a source that alternates is followed, not dropped);
+  packet of a replaced SSRC up to ``MAX_MISORDER`` behind its last one is a late
+  straggler, any other switches back (a source that alternates is followed, not dropped);
 - 16-bit sequence numbers are extended (wrap-aware) against the highest one seen;
 - a jump of more than ``MAX_DROPOUT`` ahead or ``MAX_MISORDER`` behind is a sequence
   restart only if the next packet follows it (RFC 3550 §A.1 probation), else a stray;
@@ -188,7 +188,7 @@ class ReorderBuffer:
             return out
         if ssrc != self._ssrc:
             retired = self._retired.get(ssrc)
-            if retired is not None and seq_diff(seq, retired) <= 0:
+            if retired is not None and -MAX_MISORDER <= seq_diff(seq, retired) <= 0:
                 self.stats.late += 1  # straggler of an SSRC that was already replaced
                 return out
             if self._ssrc is not None:

@@ -111,18 +111,24 @@ def read_wav(path: Path) -> WavData:
         chunk, size = data[offset : offset + 4], struct.unpack_from("<I", data, offset + 4)[0]
         body = data[offset + 8 : offset + 8 + size]
         if chunk == b"fmt ":
+            if len(body) < 16:
+                raise WavError(f"{path.name}: fmt chunk of {len(body)} bytes, need 16")
             tag, channels, rate, _, _, bits = struct.unpack_from("<HHIIHH", body)
+            if not channels or not rate:
+                raise WavError(f"{path.name}: {channels} channels at {rate} Hz")
             fmt = (tag, channels, rate, bits)
         elif chunk == b"data":
             if fmt is None:
                 raise WavError(f"{path.name}: data chunk before fmt chunk")
             tag, channels, rate, bits = fmt
             if tag == WAVE_FORMAT_PCM and bits == 16:
+                body = body[: len(body) - len(body) % 2]
                 samples: NDArray[np.int16] | NDArray[np.uint8] = np.frombuffer(body, dtype="<i2")
             elif tag in (WAVE_FORMAT_ALAW, WAVE_FORMAT_MULAW) and bits == 8:
                 samples = np.frombuffer(body, dtype=np.uint8)
             else:
                 raise WavError(f"{path.name}: unsupported format tag {tag} with {bits} bits")
-            return WavData(rate, tag, samples.reshape(-1, channels))
+            usable = len(samples) - len(samples) % channels  # a truncated last frame
+            return WavData(rate, tag, samples[:usable].reshape(-1, channels))
         offset += 8 + size + (size & 1)
     raise WavError(f"{path.name}: no data chunk")

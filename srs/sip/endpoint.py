@@ -95,6 +95,9 @@ class EndpointConfig:
         "multipart/mixed",
     )
     accept_language: str = "en"
+    #: Seconds to ring (180) before answering a new INVITE; 0 answers at once.  Lets an
+    #: SRC (or a test) CANCEL before the answer, and spaces out answers to a burst.
+    answer_delay: float = 0.0
 
     @property
     def timers(self) -> TimerConfig:
@@ -126,9 +129,13 @@ class _Call:
     offer_outstanding: bool = False
     timer: SessionTimer | None = None
     timer_at: float | None = None
+    #: A new INVITE waiting out ``answer_delay``: when, and what to answer it with.
+    answer_at: float | None = None
+    pending: tuple[SipRequest, SessionTimer | None, _Call | None] | None = None
 
     def deadlines(self) -> list[float]:
-        return [t for t in (self.retransmit_at, self.give_up_at, self.timer_at) if t is not None]
+        times = (self.retransmit_at, self.give_up_at, self.timer_at, self.answer_at)
+        return [t for t in times if t is not None]
 
 
 def _quote(text: str) -> str:
@@ -521,6 +528,25 @@ class SipEndpoint:
         call = _Call(dialog, tx)
         self.dialogs.add(dialog)
         self._calls[dialog.key] = call
+        if self.config.answer_delay > 0:
+            self._respond(tx, 180, now=now, to_tag=tag)
+            call.answer_at = now + self.config.answer_delay
+            call.pending = (request, timer, replaced)
+            return
+        self._answer_invite(call, tx, request, timer, replaced, now)
+
+    def _answer_invite(
+        self,
+        call: _Call,
+        tx: ServerTransaction,
+        request: SipRequest,
+        timer: SessionTimer | None,
+        replaced: _Call | None,
+        now: float,
+    ) -> None:
+        """Ask the handler and send the final response to a new INVITE."""
+        dialog = call.dialog
+        tag = dialog.local_tag
         fine, decision = self._guard(self.handler.on_invite, dialog.ref, request, now)
         if not fine or decision is None or not 200 <= decision.status <= 699:
             self._respond(tx, 500, now=now, to_tag=tag)
@@ -760,6 +786,14 @@ class SipEndpoint:
     # ------------------------------------------------------------------ our requests & timers
 
     def _call_timers(self, call: _Call, now: float) -> None:
+        if call.answer_at is not None and call.answer_at <= now:
+            call.answer_at = None
+            pending, call.pending = call.pending, None
+            tx = call.invite_tx
+            if pending is not None and tx is not None and tx.state is State.PROCEEDING:
+                request, timer, replaced = pending
+                self._answer_invite(call, tx, request, timer, replaced, now)
+            return
         if call.give_up_at is not None and call.give_up_at <= now:
             log.info("no ACK for the 2xx of %s: ending the call", call.dialog.call_id)
             self._end_call(call, "ack-timeout", now, send_bye=True)

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 import av
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from srs.media.codecs import (
     REGISTRY,
@@ -205,3 +207,31 @@ def test_fmtp_values_parse() -> None:
 
 def test_tone_helper_is_what_it_says() -> None:
     assert dominant_frequency(tone(1234.0, 0.5, 16000), 16000) == pytest.approx(1234.0, abs=0.5)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=80), st.booleans())
+def test_fuzz_amr_payloads_fail_only_with_codec_error(payload: bytes, octet: bool) -> None:
+    try:
+        frames = amr_storage_frames(payload, AMR_NB_BITS, octet_aligned=octet)
+    except CodecError:
+        return
+    for ft, frame in frames:
+        assert frame[0] == ft << 3 | (frame[0] & 4)
+        assert len(frame) == 1 + (AMR_NB_BITS[ft] + 7) // 8
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=200))
+def test_fuzz_ffmpeg_decoders_fail_only_with_codec_error(payload: bytes) -> None:
+    for params in (
+        CodecParams("g722", 8000),
+        CodecParams("g729", 8000),
+        CodecParams("opus", 48000),
+    ):
+        decoder = create_decoder(params)
+        try:
+            pcm = decoder.decode(payload)
+        except CodecError:
+            continue
+        assert pcm.dtype == np.int16

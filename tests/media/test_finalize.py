@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import tempfile
 import time
 import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from srs.media.finalize import FinalizeConfig, FinalizeError, FinalizeResult, finalize_recording
 from srs.media.oggopus import read_ogg_opus
@@ -479,3 +482,60 @@ def test_ten_minute_stereo_call_finalizes_quickly(tmp_path: Path) -> None:
     elapsed = time.perf_counter() - began
     assert result.duration == pytest.approx(600.0, abs=0.04)
     assert elapsed < 8.0, f"finalize took {elapsed:.1f} s for 10 minutes"
+
+
+rtp_like = st.builds(
+    lambda seq, ts, pt, body: (
+        bytes([0x80, pt]) + seq.to_bytes(2, "big") + ts.to_bytes(4, "big") + b"\0\0\0\1" + body
+    ),
+    st.integers(0, 0xFFFF),
+    st.integers(0, 0xFFFFFFFF),
+    st.sampled_from([0, 8, 9, 13, 18, 101, 111, 127]),
+    st.binary(max_size=40),
+)
+junk_record = st.tuples(
+    st.sampled_from([RTP, RTCP, 3, 9]),
+    st.floats(T, T + 5, allow_nan=False),
+    st.one_of(rtp_like, st.binary(max_size=40)),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(junk_record, max_size=40))
+def test_fuzz_garbage_spool_records_never_break_finalize(junk: list[Record]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        good = stream("a", 0, 440.0, 0.5)
+        pts = {0: ("pcmu", 8000), 9: ("g722", 8000), 18: ("g729", 8000), 111: ("opus", 48000)}
+        good.records[0] = event_record(T - 1, params_event(pts))
+        good.records += junk
+        good.records[1:] = sorted(good.records[1:], key=lambda r: r[1])
+        result = finalize(Path(tmp), [good])
+        a = result.streams[0]
+        assert a.packets_received == a.expected - a.lost + a.duplicates + a.late + a.strays
+        assert 0.0 <= a.completeness <= 1.0
+        assert Path(result.files[0].path).exists()
+
+
+def test_noise_gap_fill_marks_the_loss_faintly(tmp_path: Path) -> None:
+    s = stream("a", 0, 440.0, 2.0, drop=range(50, 55))
+    samples = wav(finalize(tmp_path, [s], FinalizeConfig(gap_fill="noise")))[:, 0]
+    gap = samples[RATE : RATE + 800]
+    assert zero_runs(samples, 3) == []
+    assert 0 < np.abs(gap.astype(int)).max() <= 30
+
+
+def test_spool_cut_at_any_byte_of_its_last_records(tmp_path: Path) -> None:
+    """kill -9 mid-write: whatever prefix reached the disk finalizes."""
+    spool = write_recording(
+        tmp_path / "spool" / "rec-1", [stream("a", 0, 440.0, 0.2)], ended_at=None
+    )
+    path = spool / "a.spool"
+    whole = path.read_bytes()
+    record = 11 + 12 + 160  # header + RTP header + payload
+    for cut in range(len(whole) - 2 * record, len(whole) + 1, 7):
+        path.write_bytes(whole[:cut])
+        result = finalize_recording(spool, tmp_path / "out", FinalizeConfig())
+        complete = 10 - (len(whole) - cut + record - 1) // record
+        assert result.streams[0].packets_received == complete
+        assert result.duration == pytest.approx(complete * 0.02)
+        assert result.recovered

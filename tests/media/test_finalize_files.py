@@ -9,6 +9,8 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from srs.media.codecs import g711
 from srs.media.oggopus import OggOpusError, read_ogg_opus, write_ogg_opus
@@ -94,3 +96,17 @@ def test_ogg_opus_limits(tmp_path: Path) -> None:
     with pytest.raises(OggOpusError, match="Opus cannot encode 44100 Hz"):
         write_ogg_opus(tmp_path / "o.ogg", np.zeros(100, dtype=np.int16), 44100)
     assert list(tmp_path.iterdir()) == []
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.binary(max_size=120))
+def test_fuzz_read_wav_fails_only_with_wav_error(tmp_path: Path, tail: bytes) -> None:
+    path = tmp_path / "f.wav"
+    path.write_bytes(b"RIFF\x00\x00\x00\x00WAVE" + tail)
+    try:
+        data = read_wav(path)
+    except WavError:
+        return
+    assert data.samples.ndim == 2

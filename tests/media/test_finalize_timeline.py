@@ -7,6 +7,8 @@ import struct
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from srs.media.timeline import (
     Interval,
@@ -94,7 +96,9 @@ def test_jitter_matches_rfc3550_reference() -> None:
     got = interarrival_jitter(np.array(arrivals), np.array(ts, dtype=np.int64), 8000)
     assert got.tolist() == pytest.approx(reference_jitter(arrivals, ts, 8000))
     assert 0.002 < got[-1] < 0.01
-    perfect = interarrival_jitter(np.arange(50, dtype=np.float64) * 0.02, np.arange(50, dtype=np.int64) * 160, 8000)
+    perfect = interarrival_jitter(
+        np.arange(50, dtype=np.float64) * 0.02, np.arange(50, dtype=np.int64) * 160, 8000
+    )
     assert np.allclose(perfect, 0.0)
 
 
@@ -143,3 +147,10 @@ def test_session_time_accepts_epoch_and_iso() -> None:
 
 def test_merge_intervals() -> None:
     assert merge_intervals([(3, 4), (1, 2), (1.5, 2.5), (4, 5)]) == [(1, 2.5), (3, 5)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=120))
+def test_fuzz_rtcp_never_raises(data: bytes) -> None:
+    for report in parse_sender_reports(data):
+        assert 0 <= report.rtp_ts <= 0xFFFFFFFF

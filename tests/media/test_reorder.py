@@ -290,3 +290,36 @@ def test_arbitrary_arrivals_keep_counters_consistent(
     for g in gaps(out):
         assert not set(g.expected_seq_range) & set(exts)
     check_counters(buf)
+
+
+def test_returning_ssrc_far_behind_its_old_sequence_is_followed() -> None:
+    buf = ReorderBuffer(window=1)
+    out = feed(buf, [5000, 5001], ssrc=1)
+    out += feed(buf, [10, 11], ssrc=2)
+    out += feed(buf, [100, 101], ssrc=1)  # same SSRC back, sequence restarted
+    assert [p.seq for p in packets(out)] == [5000, 5001, 10, 11, 100, 101]
+    assert buf.stats.late == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from([1, 2, 3]), st.integers(-200, 5000)), max_size=150),
+    st.integers(1, 16),
+)
+def test_mixed_ssrcs_and_jumps_keep_counters_consistent(
+    ops: list[tuple[int, int]], window: int
+) -> None:
+    buf = ReorderBuffer(window=window, clock_rates={0: 8000})
+    out: list[Released] = []
+    for i, (ssrc, seq) in enumerate(ops):
+        out += buf.push(seq & 0xFFFF, (seq * 160) & 0xFFFFFFFF, ssrc, i * 0.02, b"", payload_type=0)
+    out += buf.flush()
+    check_counters(buf)
+    got = packets(out)
+    assert len(got) == buf.stats.released
+    # inside one sub-stream: one SSRC, strictly increasing extended sequence numbers
+    for a, b in itertools.pairwise(got):
+        if a.substream == b.substream:
+            assert a.ssrc == b.ssrc and b.ext_seq > a.ext_seq
+        else:
+            assert b.substream == a.substream + 1 and b.ts_offset == 0
