@@ -34,7 +34,7 @@ from srs.media.codecs import (
     create_decoder,
     g711,
 )
-from srs.media.oggopus import write_ogg_opus
+from srs.media.oggopus import MIN_SECONDS, write_ogg_opus
 from srs.media.reorder import Gap, Packet, ReorderBuffer, ReorderStats
 from srs.media.rtp import RtpError, is_rtcp, parse_dtmf, payload_bounds, peek_header
 from srs.media.spool import EVENT, RTCP, RTP, SpoolError, iter_records
@@ -561,6 +561,25 @@ def _load_session(spool_dir: Path) -> dict[str, Any]:
     return data
 
 
+def _participant_of(entry: dict[str, Any], participants: object) -> dict[str, str | None]:
+    """The stream entry's participant, blanks filled from session.json ``participants``."""
+    found = {
+        "id": _str_or_none(entry.get("participant_id")),
+        "name": _str_or_none(entry.get("participant_name")),
+        "aor": _str_or_none(entry.get("participant_aor")),
+    }
+    if found["id"] is not None and isinstance(participants, list):
+        for item in participants:
+            if (
+                isinstance(item, dict)
+                and str(item.get("id", item.get("participant_id"))) == found["id"]
+            ):
+                for field_name in ("name", "aor"):
+                    if found[field_name] is None:
+                        found[field_name] = _str_or_none(item.get(field_name))
+    return found
+
+
 def _streams_of(
     spool_dir: Path, session: dict[str, Any], warnings: list[str]
 ) -> list[tuple[_Stream, Path]]:
@@ -582,11 +601,7 @@ def _streams_of(
             label=_str_or_none(entry.get("label")),
             index=int(index) if isinstance(index, int) else pos,
             channel=int(channel) if isinstance(channel, int) else pos,
-            participant={
-                "id": _str_or_none(entry.get("participant_id")),
-                "name": _str_or_none(entry.get("participant_name")),
-                "aor": _str_or_none(entry.get("participant_aor")),
-            },
+            participant=_participant_of(entry, session.get("participants")),
         )
         if not spool.exists():
             warnings.append(f"stream {key}: spool file {spool.name} is missing")
@@ -771,7 +786,7 @@ def _write(
         format=kind,
         channels=int(data.shape[1]),
         sample_rate=rate,
-        duration=round(len(data) / rate, 3),
+        duration=round(len(data) / rate, 3) if len(data) or kind != "ogg" else MIN_SECONDS,
         size=written.size,
         sha256=written.sha256,
         streams=keys,

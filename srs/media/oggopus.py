@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 
 from srs.media.wavfile import WrittenFile
 
+MIN_SECONDS = 0.02
 OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
 LAYOUTS = {1: "mono", 2: "stereo", 3: "3.0", 4: "quad", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
 
@@ -35,13 +36,16 @@ def sha256_file(path: Path) -> str:
 def write_ogg_opus(
     path: Path, samples: NDArray[np.int16], sample_rate: int, bitrate: int = 32000
 ) -> WrittenFile:
-    """Encode PCM16 ``samples`` (frames,) or (frames, channels); temp file + ``os.replace``."""
-    frames = samples.reshape(len(samples), -1)
+    """Encode PCM16 ``samples`` (frames,) or (frames, channels); temp file + ``os.replace``.
+    Empty input becomes ``MIN_SECONDS`` of silence: an Ogg/Opus file needs one packet."""
+    frames = samples if samples.ndim == 2 else samples[:, None]
     channels = frames.shape[1]
     if channels not in LAYOUTS:
         raise OggOpusError(f"Ogg/Opus output supports 1 to 8 channels, got {channels}")
     if sample_rate not in OPUS_RATES:
         raise OggOpusError(f"Opus cannot encode {sample_rate} Hz (supported: {OPUS_RATES})")
+    if not len(frames):
+        frames = np.zeros((round(sample_rate * MIN_SECONDS), channels), dtype=np.int16)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         container = av.open(str(tmp), "w", format="ogg")

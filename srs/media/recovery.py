@@ -11,10 +11,14 @@ takes the last packet's arrival as its end.
 from __future__ import annotations
 
 import json
+import logging
 import os
+from collections.abc import Collection
 from pathlib import Path
 
-from srs.media.finalize import FinalizeConfig, FinalizeResult, finalize_recording
+from srs.media.finalize import FinalizeConfig, FinalizeError, FinalizeResult, finalize_recording
+
+log = logging.getLogger(__name__)
 
 MARKER = "finalized.json"
 
@@ -23,12 +27,20 @@ def is_spool_dir(path: Path) -> bool:
     return path.is_dir() and ((path / "session.json").exists() or any(path.glob("*.spool")))
 
 
-def find_unfinished(spool_root: Path) -> list[Path]:
-    """Spool directories under ``spool_root`` with no ``finalized.json``, oldest first."""
+def find_unfinished(spool_root: Path, skip: Collection[str] = ()) -> list[Path]:
+    """Spool directories under ``spool_root`` with no ``finalized.json``, oldest first.
+
+    At start-up every one of them is a recording to recover (those with ``ended_at``
+    null were cut off by the crash).  A sweep while the server runs must ``skip`` the
+    recordings capture still owns (their directory names = recording ids)."""
     root = Path(spool_root)
     if not root.is_dir():
         return []
-    found = [p for p in root.iterdir() if is_spool_dir(p) and not (p / MARKER).exists()]
+    found = [
+        p
+        for p in root.iterdir()
+        if p.name not in skip and is_spool_dir(p) and not (p / MARKER).exists()
+    ]
     return sorted(found, key=lambda p: (p.stat().st_mtime, p.name))
 
 
@@ -62,13 +74,21 @@ def read_marker(spool_dir: Path) -> FinalizeResult | None:
 
 
 def recover(
-    spool_root: Path, out_root: Path, config: FinalizeConfig | None = None
+    spool_root: Path,
+    out_root: Path,
+    config: FinalizeConfig | None = None,
+    skip: Collection[str] = (),
 ) -> list[FinalizeResult]:
-    """Finalize every unfinished directory (at server start, before capture runs) into
-    ``out_root/<dir name>/`` and mark it; returns the results in order."""
+    """Finalize every unfinished directory into ``out_root/<dir name>/`` and mark it;
+    returns the results in order (call at start-up, or pass capture's live ids).  A
+    directory that cannot be finalized is logged and left unmarked."""
     results = []
-    for spool_dir in find_unfinished(spool_root):
-        result = finalize_recording(spool_dir, Path(out_root) / spool_dir.name, config)
+    for spool_dir in find_unfinished(spool_root, skip):
+        try:
+            result = finalize_recording(spool_dir, Path(out_root) / spool_dir.name, config)
+        except FinalizeError as exc:  # one broken directory must not block the others
+            log.error("cannot recover %s: %s", spool_dir, exc)
+            continue
         mark_finalized(spool_dir, result)
         results.append(result)
     return results

@@ -85,7 +85,7 @@ def write_atomic(path: Path, parts: list[bytes | memoryview]) -> WrittenFile:
 
 def write_wav(path: Path, samples: NDArray[np.int16], sample_rate: int) -> WrittenFile:
     """PCM16; ``samples`` shaped (frames,) or (frames, channels)."""
-    frames = samples.reshape(len(samples), -1)
+    frames = samples if samples.ndim == 2 else samples[:, None]
     data = np.ascontiguousarray(frames, dtype="<i2")
     header = wav_header(WAVE_FORMAT_PCM, frames.shape[1], sample_rate, 16, data.nbytes)
     return write_atomic(path, [header, data.reshape(-1).view(np.uint8).data])
@@ -93,7 +93,7 @@ def write_wav(path: Path, samples: NDArray[np.int16], sample_rate: int) -> Writt
 
 def write_wav_g711(path: Path, codes: NDArray[np.uint8], sample_rate: int, law: str) -> WrittenFile:
     """G.711 bytes as they travel on the wire (``law`` is ``pcmu`` or ``pcma``)."""
-    frames = codes.reshape(len(codes), -1)
+    frames = codes if codes.ndim == 2 else codes[:, None]
     data = np.ascontiguousarray(frames, dtype=np.uint8)
     pad = b"\0" if data.nbytes & 1 else b""
     header = wav_header(G711_FORMAT_TAGS[law], frames.shape[1], sample_rate, 8, data.nbytes)

@@ -3,6 +3,9 @@
 ``StreamBook`` turns each negotiation (and each metadata change) into ``StreamOpened`` /
 ``StreamChanged`` / ``StreamClosed`` by diffing against what was last emitted, assigns
 mixing channels in the order streams first appear, and keeps hold/resume times.
+
+A book for one leg of a multi-leg group (``LegPlacement``) names its streams after the leg
+and puts them all on the leg's channel, so that several dialogs share one spool directory.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from srs.session.plan import (
     StreamSpec,
 )
 
-MappingConfidence = Literal["metadata", "fallback"]
+MappingConfidence = Literal["metadata", "fallback", "leg"]
 
 
 @dataclass
@@ -60,13 +63,41 @@ class StreamRecord:
         }
 
 
+@dataclass(frozen=True)
+class LegPlacement:
+    """Where one leg of a group goes: stream key ``name`` (``"<name>-<index>"`` when the leg
+    has several audio m-lines, and for non-audio ones) on output ``channel``; ``sender`` is
+    who the leg carries when no metadata says so (CUCM forks have none)."""
+
+    name: str
+    channel: int
+    sender: ParticipantInfo | None = None
+
+
 class StreamBook:
-    def __init__(self, recording_id: str, link: MetadataLink) -> None:
+    def __init__(
+        self, recording_id: str, link: MetadataLink, leg: LegPlacement | None = None
+    ) -> None:
         self.recording_id = recording_id
         self._link = link
+        self._leg = leg
+        self._keys: dict[str, str] = {}  # negotiated stream key -> our key (legs only)
         self.records: dict[str, StreamRecord] = {}
         self.events: list[dict[str, object]] = []
         self.mapping_confidence: MappingConfidence | None = None
+
+    def _key(self, stream: NegotiatedStream, audio_count: int) -> str:
+        """The stream's key in the recording (the leg's name for a grouped leg)."""
+        leg = self._leg
+        if leg is None:
+            return stream.key
+        key = self._keys.get(stream.key)
+        if key is None:
+            taken = set(self._keys.values())
+            single = stream.media.lower() == "audio" and audio_count == 1
+            key = leg.name if single and leg.name not in taken else f"{leg.name}-{stream.index}"
+            self._keys[stream.key] = key
+        return key
 
     @property
     def open_keys(self) -> list[str]:
@@ -76,25 +107,31 @@ class StreamBook:
         """A new negotiation: open, change and close streams to match it."""
         out: list[MediaEvent] = []
         accepted = [s for s in streams if s.accepted]
-        accepted_keys = {s.key for s in accepted}
+        audio_count = sum(1 for s in accepted if s.media.lower() == "audio")
+        keyed = [(self._key(s, audio_count), s) for s in accepted]
+        accepted_keys = {key for key, _ in keyed}
         for key in self.open_keys:
             if key not in accepted_keys:
                 out.append(self._close(key, now))
         opened: list[str] = []
-        for stream in accepted:
-            record = self.records.get(stream.key)
+        for key, stream in keyed:
+            record = self.records.get(key)
             if record is not None and record.open:
                 record.negotiated = stream
                 continue
-            channel = record.channel if record is not None else len(self.records)
-            self.records[stream.key] = StreamRecord(
-                stream.key, stream.label, stream.media, channel, stream, stream.spec(), True, now
+            if self._leg is not None:
+                channel = self._leg.channel
+            else:
+                channel = record.channel if record is not None else len(self.records)
+            spec = replace(stream.spec(), key=key)
+            self.records[key] = StreamRecord(
+                key, stream.label, stream.media, channel, stream, spec, True, now
             )
-            opened.append(stream.key)
+            opened.append(key)
         participants = self._participants()
         for key in opened:
             record = self.records[key]
-            record.spec = _spec(record.negotiated, participants.get(key))
+            record.spec = _spec(record.key, record.negotiated, participants.get(key))
             out.append(StreamOpened(self.recording_id, record.spec))
         out += self._diff(participants, now, skip=set(opened))
         return out
@@ -110,7 +147,7 @@ class StreamBook:
         for record in self.records.values():
             if not record.open or record.key in skip:
                 continue
-            spec = _spec(record.negotiated, participants.get(record.key))
+            spec = _spec(record.key, record.negotiated, participants.get(record.key))
             if spec == record.spec:
                 continue
             if spec.active != record.spec.active:
@@ -148,13 +185,20 @@ class StreamBook:
             if found is not None:
                 mapped[record.key] = found[0]
                 confidences.add(found[1])
+        audio = [r for r in open_records if r.media.lower() == "audio"]
         if not mapped and not link.has_send_associations:
-            audio = [r for r in open_records if r.media.lower() == "audio"]
             for record, participant in zip(audio, link.participants(), strict=False):
                 mapped[record.key] = participant
                 confidences.add("fallback")
+        sender = self._leg.sender if self._leg is not None else None
+        if not mapped and sender is not None:
+            for record in audio:
+                mapped[record.key] = sender
+            confidences.add("leg")
         if "fallback" in confidences:
             self.mapping_confidence = "fallback"
+        elif "leg" in confidences:
+            self.mapping_confidence = "leg"
         elif confidences:
             self.mapping_confidence = "metadata"
         else:
@@ -162,8 +206,8 @@ class StreamBook:
         return mapped
 
 
-def _spec(stream: NegotiatedStream, participant: ParticipantInfo | None) -> StreamSpec:
-    spec = stream.spec()
+def _spec(key: str, stream: NegotiatedStream, participant: ParticipantInfo | None) -> StreamSpec:
+    spec = replace(stream.spec(), key=key)
     if participant is None:
         return spec
     return replace(

@@ -235,3 +235,22 @@ def test_fuzz_ffmpeg_decoders_fail_only_with_codec_error(payload: bytes) -> None
         except CodecError:
             continue
         assert pcm.dtype == np.int16
+
+
+@pytest.mark.parametrize(("encoding", "ffmpeg_name"), [("pcmu", "pcm_mulaw"), ("pcma", "pcm_alaw")])
+def test_g711_decodes_ffmpeg_encoded_tone(encoding: str, ffmpeg_name: str) -> None:
+    pcm = tone(440.0, 1.0, 8000)
+    ctx = av.CodecContext.create(ffmpeg_name, "w")
+    ctx.sample_rate, ctx.layout, ctx.format = 8000, "mono", "s16"  # type: ignore[attr-defined]
+    ctx.open()
+    frame = av.AudioFrame.from_ndarray(pcm[None, :], format="s16", layout="mono")
+    frame.sample_rate, frame.pts = 8000, 0
+    coded = b"".join(bytes(p) for p in [*ctx.encode(frame), *ctx.encode(None)])  # type: ignore[attr-defined]
+    decoder = create_decoder(CodecParams(encoding, 8000))
+    out = np.concatenate([decoder.decode(coded[i : i + 160]) for i in range(0, len(coded), 160)])
+    assert dominant_frequency(out, 8000) == pytest.approx(440.0, abs=0.5)
+    # our encoder picks the same code as FFmpeg's, or a neighbour at a decision boundary
+    ours = g711.decode(encoding, g711.encode(encoding, pcm).tobytes()).astype(int)
+    assert np.max(np.abs(ours - out)) <= np.max(
+        np.abs(np.diff(np.sort(g711.DECODE_TABLES[encoding])))
+    )

@@ -539,3 +539,35 @@ def test_spool_cut_at_any_byte_of_its_last_records(tmp_path: Path) -> None:
         assert result.streams[0].packets_received == complete
         assert result.duration == pytest.approx(complete * 0.02)
         assert result.recovered
+
+
+def test_participant_comes_from_the_stream_entry_and_participants(tmp_path: Path) -> None:
+    a = stream("a", 0, 440.0, 0.5)
+    a.participant_id, a.participant_name = "p1", None
+    b = stream("b", 1, 1000.0, 0.5)
+    b.participant_id, b.participant_name, b.label = "p2", "Bob", "callee"
+    spool = write_recording(tmp_path / "spool" / "rec-1", [a, b], started_at=T, ended_at=T + 1)
+    session = json.loads((spool / "session.json").read_text())
+    session["participants"] = [{"id": "p1", "name": "Alice", "aor": "sip:alice@example.com"}]
+    (spool / "session.json").write_text(json.dumps(session))
+    result = finalize_recording(spool, tmp_path / "out", FinalizeConfig())
+    assert [s.participant for s in result.streams] == [
+        {"id": "p1", "name": "Alice", "aor": "sip:alice@example.com"},
+        {"id": "p2", "name": "Bob", "aor": None},
+    ]
+    assert [s.label for s in result.streams] == ["a", "callee"]
+
+
+@pytest.mark.parametrize("fmt", ["wav", "ogg"])
+def test_recording_without_media(tmp_path: Path, fmt: str) -> None:
+    silent = [StreamFixture("a", 0, [event_record(T, params_event())]), StreamFixture("b", 1, [])]
+    ended = finalize(
+        tmp_path / "ended", silent, FinalizeConfig(format=fmt), started_at=T, ended_at=T + 2
+    )  # type: ignore[arg-type]
+    assert ended.duration == 2.0 and ended.files[0].channels == 2 and ended.completeness == 1.0
+    assert [s.packets_received for s in ended.streams] == [0, 0]
+    live = finalize(
+        tmp_path / "live", silent, FinalizeConfig(format=fmt), started_at=T, ended_at=None
+    )  # type: ignore[arg-type]
+    assert live.recovered and live.duration == 0.0 and live.ended_at is None
+    assert Path(live.files[0].path).stat().st_size == live.files[0].size

@@ -6,6 +6,8 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from srs.media.finalize import FinalizeConfig, finalize_recording
 from srs.media.recovery import (
     MARKER,
@@ -49,6 +51,7 @@ def test_finds_directories_without_marker_oldest_first(tmp_path: Path) -> None:
     result = finalize_recording(done, tmp_path / "out" / "done", FinalizeConfig())
     mark_finalized(done, result)
     assert find_unfinished(tmp_path) == [early, late]
+    assert find_unfinished(tmp_path, skip={"late"}) == [early]  # capture still owns it
     assert find_unfinished(tmp_path / "missing") == []
 
 
@@ -84,3 +87,15 @@ def test_directory_with_unreadable_session_is_live(tmp_path: Path) -> None:
     directory = make(tmp_path, "bad", ended=True)
     (directory / "session.json").write_text("{not json")
     assert is_live(directory)
+
+
+def test_a_broken_directory_does_not_block_the_others(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken = make(tmp_path / "spool", "broken", ended=True, mtime=T)
+    (broken / "a.spool").write_bytes(b"GARBAGE")
+    make(tmp_path / "spool", "fine", ended=True, mtime=T + 1)
+    results = recover(tmp_path / "spool", tmp_path / "out")
+    assert [r.recording_id for r in results] == ["fine"]
+    assert find_unfinished(tmp_path / "spool") == [broken]
+    assert "cannot recover" in caplog.text and "not a spool file" in caplog.text

@@ -108,6 +108,7 @@ def test_trace_switch_logs_hook_calls(
 ) -> None:
     manager = get_plugin_manager(config, environ=environ)
     with caplog.at_level(logging.INFO, logger="srs.plugins"):
+        caplog.clear()  # loading may already have logged (when an earlier test set INFO)
         manager.hook.srs_session_started(snapshot={"recording_id": "rec-7"})
     lines = [r.getMessage() for r in caplog.records if r.name == "srs.plugins"]
     assert len(lines) == 2
@@ -119,6 +120,7 @@ def test_trace_switch_logs_hook_calls(
 def test_no_trace_by_default(installed_plugin: Path, caplog: pytest.LogCaptureFixture) -> None:
     manager = get_plugin_manager(environ=ONLY_GOOD)
     with caplog.at_level(logging.INFO, logger="srs.plugins"):
+        caplog.clear()
         manager.hook.srs_session_started(snapshot={"recording_id": "rec-7"})
     assert [r for r in caplog.records if r.name == "srs.plugins"] == []
 
