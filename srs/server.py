@@ -30,6 +30,8 @@ from typing import Any
 from srs.config import Config
 from srs.media.capture import CaptureEngine, FinishedRecording
 from srs.media.ports import UdpPortAllocator
+from srs.metadata.facts import CallFacts
+from srs.plugins.classification import CallClassification
 from srs.sdp.answer import DEFAULT_CODECS
 from srs.session.plan import CodecSpec, MediaEvent, RecordingEnded, SessionSnapshot
 from srs.session.recording import Recorder, RecorderConfig
@@ -167,6 +169,8 @@ class Server:
                 accept_non_siprec=config.sip.accept_trunk_calls,
                 retry_after=config.sip.retry_after,
             ),
+            classify=self._classify if self.plugins is not None else None,
+            enrich_facts=self._enrich_facts if self.plugins is not None else None,
         )
         sip = config.sip
         addresses: dict[str, tuple[str, int]] = {}
@@ -262,10 +266,15 @@ class Server:
     def _on_timer(self) -> None:
         self._timer = None
         self._timer_at = None
+        now = time.time()
         try:
-            self.endpoint.handle_timer(time.time())
+            self.endpoint.handle_timer(now)
         except Exception:
             log.exception("SIP endpoint failed in handle_timer")
+        try:
+            self.recorder.handle_timer(now)  # multi-leg groups waiting for a missing leg
+        except Exception:
+            log.exception("recorder failed in handle_timer")
         self._pump()
 
     def _pump(self) -> None:
@@ -281,7 +290,10 @@ class Server:
 
     def _reschedule(self) -> None:
         assert self.loop is not None
-        at = self.endpoint.get_timer()
+        timers = [
+            t for t in (self.endpoint.get_timer(), self.recorder.get_timer()) if t is not None
+        ]
+        at = min(timers, default=None)
         if at == self._timer_at:
             return
         if self._timer is not None:
@@ -297,6 +309,19 @@ class Server:
         self._tick_handle = self.loop.call_later(1.0, self._tick)
         self._notify("srs_tick", now=time.time())
         self._pump()
+
+    # -- plugins seen by the recorder ------------------------------------------------
+    def _classify(self, request: Any, now: float) -> CallClassification | None:
+        """``srs_classify_call`` (firstresult); the recorder logs an exception as ``None``."""
+        result = self.plugins.hook.srs_classify_call(request=request, now=now)
+        return result if isinstance(result, CallClassification) or result is None else None
+
+    def _enrich_facts(self, facts: CallFacts, snapshot: Any) -> CallFacts:
+        """``srs_enrich_call_facts``: plugins mutate ``facts`` or return facts to merge."""
+        for extra in self.plugins.hook.srs_enrich_call_facts(facts=facts, snapshot=snapshot):
+            if isinstance(extra, CallFacts):
+                facts = facts.merged(extra)
+        return facts
 
     # -- media plan ------------------------------------------------------------------
     def _apply(self, event: MediaEvent) -> None:

@@ -691,7 +691,11 @@ def finalize_recording(
 
     out_dir.mkdir(parents=True, exist_ok=True)
     base = _safe(config.basename or recording_id)
-    groups, file_channel = _layout(streams, channels, config.layout, base)
+    fixed = _group_channels(session)
+    if fixed is not None and config.layout != "separate":
+        groups, file_channel = _fixed_layout(streams, channels, fixed, base)
+    else:
+        groups, file_channel = _layout(streams, channels, config.layout, base)
     files = [
         _write(out_dir / name, keys, data, out_rate, streams, config, warnings)
         for name, keys, data in groups
@@ -739,6 +743,26 @@ def _layout(
         return [(base, keys, np.stack(channels, axis=1))], {k: i for i, k in enumerate(keys)}
     sides = [_mix(channels[side::2], length) for side in (0, 1)]
     return [(base, keys, np.stack(sides, axis=1))], {k: i % 2 for i, k in enumerate(keys)}
+
+
+def _group_channels(session: dict[str, Any]) -> int | None:
+    """``group.channels`` of a multi-leg recording (docs/plugins.md): the file has that many
+    channels whatever the layout, each stream on its ``channel``, silence for a missing leg."""
+    group = session.get("group")
+    channels = group.get("channels") if isinstance(group, dict) else None
+    return channels if isinstance(channels, int) and channels >= 1 else None
+
+
+def _fixed_layout(
+    streams: Sequence[_Stream], channels: Sequence[Samples], count: int, base: str
+) -> tuple[list[tuple[str, list[str], NDArray[np.int16]]], dict[str, int]]:
+    length = len(channels[0]) if channels else 0
+    placed = {s.key: min(max(s.channel, 0), count - 1) for s in streams}
+    sides = [
+        _mix([c for s, c in zip(streams, channels, strict=True) if placed[s.key] == i], length)
+        for i in range(count)
+    ]
+    return [(base, [s.key for s in streams], np.stack(sides, axis=1))], placed
 
 
 def _mix(channels: Sequence[Samples], length: int) -> Samples:

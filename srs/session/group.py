@@ -36,6 +36,7 @@ class Leg:
     session: RecordingSession
     ended_at: float | None = None
     end_reason: str | None = None
+    facts: dict[str, str] = field(default_factory=dict)  # the classification's facts
 
     @property
     def live(self) -> bool:

@@ -5,18 +5,27 @@ Both are sans-IO and clock-free: the endpoint calls them with ``now`` and they q
 ``MediaEvent`` values that the I/O layer drains with ``Recorder.take_events()``.  Which
 request is allowed when is decided by the table in ``srs.session.state``; what to answer
 by ``srs.sdp.answer.Negotiator``; who is speaking by ``srs.session.metadata_link``.
+
+Dialogs that a plugin classified as legs of one group (Cisco BIB forks) are recorded into
+one recording (``srs.session.group``); the group's end may wait for a missing leg, which
+is why the Recorder has ``get_timer()``/``handle_timer(now)`` like the SIP endpoint.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from srs.metadata.facts import CallFacts
+from srs.metadata.headers import facts_from_headers
+from srs.metadata.identity import parse_name_addr, uri_user
+from srs.plugins.classification import CallClassification
 from srs.sdp.answer import (
     DEFAULT_CODECS,
     Negotiation,
@@ -35,7 +44,9 @@ from srs.session.body import (
     is_siprec,
     split_body,
 )
-from srs.session.metadata_link import MetadataLink
+from srs.session.facts import call_facts_from_json
+from srs.session.group import GroupBook, GroupConflict, Leg, RecordingGroup
+from srs.session.metadata_link import MetadataLink, ParticipantInfo
 from srs.session.plan import (
     CodecSpec,
     MediaEvent,
@@ -50,13 +61,20 @@ from srs.session.state import (
     SessionStateError,
     transition,
 )
-from srs.session.streams import StreamBook
+from srs.session.streams import LegPlacement, StreamBook
 from srs.sip.handler import Decision, DialogRef
 
 if TYPE_CHECKING:
     from srs.sip.message import SipRequest
 
-__all__ = ["Recorder", "RecorderConfig", "RecordingSession"]
+__all__ = ["Classifier", "FactsEnricher", "Recorder", "RecorderConfig", "RecordingSession"]
+
+log = logging.getLogger("srs.session")
+
+Classifier = Callable[["SipRequest", float], CallClassification | None]
+"""``srs_classify_call`` as the Recorder sees it: (INVITE, now) -> classification or None."""
+FactsEnricher = Callable[[CallFacts, Mapping[str, Any]], CallFacts]
+"""``srs_enrich_call_facts`` as the Recorder sees it: (facts, snapshot) -> facts to store."""
 
 _HEADERS_OF_INTEREST = (
     "From",
@@ -105,6 +123,7 @@ class RecordingSession:
         config: RecorderConfig,
         multipart: MultipartParser,
         emit: Callable[[MediaEvent], None],
+        leg: LegPlacement | None = None,
     ) -> None:
         self.recording_id = recording_id
         self.dialog = dialog
@@ -120,7 +139,7 @@ class RecordingSession:
         self._config = config
         self._multipart = multipart
         self._emit = emit
-        self._book = StreamBook(recording_id, link)
+        self._book = StreamBook(recording_id, link, leg)
         self._remote_sdp: str | None = None
 
     # -- inputs ----------------------------------------------------------------------
@@ -288,6 +307,12 @@ class RecordingSession:
     def _snapshot(self) -> None:
         self._emit(SessionSnapshot(self.recording_id, self.snapshot()))
 
+    def facts(self) -> CallFacts:
+        """The metadata's facts with the ids the INVITE's headers carry (Call-ID, Cisco-Guid,
+        X-Acme-Call-ID, the UCID in User-to-User …)."""
+        facts = call_facts_from_json(self._link.facts_json())
+        return facts.merged(facts_from_headers(self.headers)) if self.headers else facts
+
     def snapshot(self) -> dict[str, object]:
         """Everything finalize needs (``session.json``); JSON-serialisable."""
         book = self._book
@@ -305,7 +330,7 @@ class RecordingSession:
             "metadata": [v.to_json() for v in self._link.versions],
             "metadata_error": self._link.error,
             "metadata_state": self._link.state_json(),
-            "facts": self._link.facts_json(),
+            "facts": self.facts().to_json(),
             "participants": [
                 {"participant_id": p.participant_id, "name": p.name, "aor": p.aor}
                 for p in self._link.participants()
@@ -339,7 +364,13 @@ def _interesting_headers(headers: Any) -> dict[str, str]:
 
 
 class Recorder:
-    """``CallHandler`` for the SIP endpoint: one ``RecordingSession`` per dialog."""
+    """``CallHandler`` for the SIP endpoint: one ``RecordingSession`` per dialog.
+
+    ``classify`` (the server passes ``srs_classify_call``) may put a dialog into a group;
+    the legs of a group share one recording id, and the group's recording ends when its
+    legs ended and either every expected leg came or the wait ran out (``handle_timer``).
+    ``enrich_facts`` (``srs_enrich_call_facts``) runs on every snapshot's facts.
+    """
 
     def __init__(
         self,
@@ -351,6 +382,8 @@ class Recorder:
         random_bytes: Callable[[int], bytes] = os.urandom,
         multipart: MultipartParser | None = None,
         metadata: Callable[[], MetadataLink] = MetadataLink,
+        classify: Classifier | None = None,
+        enrich_facts: FactsEnricher | None = None,
     ) -> None:
         self._ports = ports
         self._codecs = tuple(codecs)
@@ -359,8 +392,11 @@ class Recorder:
         self._random_bytes = random_bytes
         self._multipart = multipart
         self._metadata = metadata
+        self._classify = classify
+        self._enrich_facts = enrich_facts
         self._sessions: dict[str, RecordingSession] = {}
         self._events: list[MediaEvent] = []
+        self.groups = GroupBook()
 
     # -- for the I/O layer -----------------------------------------------------------
     def take_events(self) -> list[MediaEvent]:
@@ -375,6 +411,15 @@ class Recorder:
 
     def session(self, dialog: DialogRef) -> RecordingSession | None:
         return self._sessions.get(dialog.key)
+
+    def get_timer(self) -> float | None:
+        """When a group waiting for a missing leg must be ended (``None``: no such group)."""
+        return self.groups.get_timer()
+
+    def handle_timer(self, now: float) -> None:
+        """End the groups whose wait for a missing leg is over."""
+        for group in self.groups.due(now):
+            self._end_group(group, now)
 
     # -- CallHandler -----------------------------------------------------------------
     def can_accept_session(self, request: SipRequest, now: float) -> Decision | None:
@@ -393,16 +438,43 @@ class Recorder:
         refused = self.can_accept_session(request, now)
         if refused is not None:
             return refused
-        recording_id = self._new_id()
+        classification = self._classification(request, now)
+        group: RecordingGroup | None = None
+        created = False
+        if classification is not None:
+            group = self.groups.get(classification.group_id)
+            if group is None:
+                group = self.groups.create(classification, self._new_id(), now)
+                created = True
+            else:
+                try:
+                    group.check(classification)
+                except GroupConflict as exc:
+                    log.warning("%s", exc)
+                    group = classification = None
+        recording_id = group.recording_id if group is not None else self._new_id()
         negotiator = Negotiator(
             self._ports,
             address=self.config.media_address,
-            session_id=_session_id(recording_id),
+            session_id=_session_id(recording_id if group is None else dialog.key),
             codecs=self._codecs,
             record_video=self.config.record_video,
             username=self.config.sdp_username,
             random_bytes=self._random_bytes,
         )
+        cell: list[RecordingSession] = []
+        placement: LegPlacement | None = None
+        if group is not None and classification is not None:
+            placement = LegPlacement(
+                classification.leg,
+                classification.channel,
+                _leg_sender(classification, request),
+            )
+            emit: Callable[[MediaEvent], None] = lambda event: self._leg_event(  # noqa: E731
+                group, cell[0], event
+            )
+        else:
+            emit = self._ordinary_event
         # a refused INVITE emits nothing (every refusal returns before the first event)
         session = RecordingSession(
             recording_id,
@@ -411,11 +483,28 @@ class Recorder:
             self._metadata(),
             self.config,
             self._multipart or default_multipart_parser(),
-            self._events.append,
+            emit,
+            placement,
         )
+        cell.append(session)
+        leg: Leg | None = None
+        if group is not None and classification is not None:
+            leg = Leg(
+                classification.leg,
+                classification.channel,
+                dialog.call_id,
+                now,
+                session,
+                facts=dict(classification.facts),
+            )
+            group.legs.append(leg)
         decision = session.invite(request, now)
         if decision.status == 200:
             self._sessions[dialog.key] = session
+        elif group is not None and leg is not None:
+            group.legs.remove(leg)
+            if created:
+                self.groups.forget(group)
         return decision
 
     def on_reoffer(self, dialog: DialogRef, request: SipRequest, now: float) -> Decision:
@@ -439,6 +528,167 @@ class Recorder:
         session = self._sessions.pop(dialog.key, None)
         if session is not None:
             session.terminate(reason, now)
+
+    # -- classification and groups ---------------------------------------------------
+    def _classification(self, request: SipRequest, now: float) -> CallClassification | None:
+        """The plugin's word on this INVITE; a failing plugin never fails the call."""
+        if self._classify is None:
+            return None
+        try:
+            found = self._classify(request, now)
+        except Exception:
+            log.exception("srs_classify_call failed; recording the call as an ordinary one")
+            return None
+        if found is not None and not isinstance(found, CallClassification):
+            log.warning(
+                "srs_classify_call returned %r, not a CallClassification; ignoring it",
+                type(found).__name__,
+            )
+            return None
+        return found
+
+    def _ordinary_event(self, event: MediaEvent) -> None:
+        if isinstance(event, SessionSnapshot):
+            event = SessionSnapshot(event.recording_id, self._enriched(dict(event.data), None))
+        self._events.append(event)
+
+    def _leg_event(
+        self, group: RecordingGroup, session: RecordingSession, event: MediaEvent
+    ) -> None:
+        """A leg's events: streams pass through; snapshots become the group's; the leg's end
+        ends the recording only when the group may end."""
+        if isinstance(event, SessionSnapshot):
+            self._emit_group_snapshot(group)
+        elif isinstance(event, RecordingEnded):
+            leg = next(leg for leg in group.legs if leg.session is session)
+            leg.ended_at = event.now
+            leg.end_reason = event.reason
+            group.end_reason = event.reason
+            if group.may_end(event.now):
+                self._end_group(group, event.now)
+            else:
+                self._emit_group_snapshot(group)
+        else:
+            self._events.append(event)
+
+    def _end_group(self, group: RecordingGroup, now: float) -> None:
+        group.ended_at = now
+        self.groups.forget(group)
+        self._emit_group_snapshot(group)
+        self._events.append(RecordingEnded(group.recording_id, group.end_reason or "bye", now))
+
+    def _emit_group_snapshot(self, group: RecordingGroup) -> None:
+        self._events.append(SessionSnapshot(group.recording_id, self.group_snapshot(group)))
+
+    def group_snapshot(self, group: RecordingGroup) -> dict[str, object]:
+        """One ``session.json`` for the legs of a group (first leg's SIP identity)."""
+        legs = [(leg, leg.session.snapshot()) for leg in group.legs]
+        first = legs[0][1]
+        data: dict[str, object] = dict(first)
+        data["recording_id"] = group.recording_id
+        starts = [float(v) for _, s in legs if isinstance(v := s.get("started_at"), int | float)]
+        data["started_at"] = min(starts, default=group.created_at)
+        data["ended_at"] = group.ended_at
+        data["end_reason"] = group.end_reason if group.ended_at is not None else None
+        live = [s for leg, s in legs if leg.live]
+        data["state"] = (
+            "terminated" if group.ended_at is not None else (live or [first])[0]["state"]
+        )
+        data["siprec"] = any(bool(s.get("siprec")) for _, s in legs)
+        data["metadata"] = [m for _, s in legs for m in _list(s.get("metadata"))]
+        data["metadata_error"] = any(bool(s.get("metadata_error")) for _, s in legs)
+        data["streams"] = [st for _, s in legs for st in _list(s.get("streams"))]
+        data["events"] = sorted(
+            (e for _, s in legs for e in _list(s.get("events"))),
+            key=lambda e: float(e.get("at") or 0.0) if isinstance(e, dict) else 0.0,
+        )
+        data["notes"] = [n for _, s in legs for n in _list(s.get("notes"))]
+        data["participants"] = _group_participants(legs)
+        data["mapping_confidence"] = next(
+            (s["mapping_confidence"] for _, s in legs if s.get("mapping_confidence")), None
+        )
+        data["group"] = group.to_json()
+        data["facts"] = _group_facts(group, legs).to_json()
+        return self._enriched(data, None)
+
+    def _enriched(self, data: dict[str, object], facts: CallFacts | None) -> dict[str, object]:
+        """Run ``enrich_facts`` over the snapshot's facts; a failing hook changes nothing."""
+        if self._enrich_facts is None:
+            return data
+        base = facts or call_facts_from_json(_dict(data.get("facts")))
+        try:
+            data["facts"] = self._enrich_facts(base, data).to_json()
+        except Exception:
+            log.exception("srs_enrich_call_facts failed; storing the facts as they were")
+        return data
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _dict(value: object) -> dict[str, Any] | None:
+    return value if isinstance(value, dict) else None
+
+
+def _leg_sender(classification: CallClassification, request: SipRequest) -> ParticipantInfo | None:
+    """Who a leg carries when it has no metadata: ``<plugin>.<leg>_number`` (and ``_name``)
+    from the classification's facts; the From display name when From's user is that number
+    (a CUCM near-end fork's From names the recorded phone)."""
+    prefix = f"{classification.plugin}.{classification.leg}" if classification.plugin else None
+    facts = classification.facts
+    number = facts.get(f"{prefix}_number") if prefix else None
+    if not number:
+        return None
+    name = facts.get(f"{prefix}_name") if prefix else None
+    if name is None:
+        display, uri = parse_name_addr(request.headers.get("From") or "")
+        if display and uri and uri_user(uri) == number:
+            name = display
+    return ParticipantInfo(classification.leg, name, number)
+
+
+def _group_participants(legs: list[tuple[Leg, dict[str, Any]]]) -> list[dict[str, object]]:
+    seen: dict[str, dict[str, object]] = {}
+    for _, snap in legs:
+        for item in _list(snap.get("participants")):
+            if isinstance(item, dict) and item.get("participant_id"):
+                seen.setdefault(str(item["participant_id"]), dict(item))
+    for _, snap in legs:  # senders named by the leg (no metadata)
+        for stream in _list(snap.get("streams")):
+            pid = stream.get("participant_id") if isinstance(stream, dict) else None
+            if pid and str(pid) not in seen:
+                seen[str(pid)] = {
+                    "participant_id": pid,
+                    "name": stream.get("participant_name"),
+                    "aor": stream.get("participant_aor"),
+                    "number": stream.get("participant_aor"),
+                }
+    return list(seen.values())
+
+
+def _group_facts(group: RecordingGroup, legs: list[tuple[Leg, dict[str, Any]]]) -> CallFacts:
+    """Every leg's facts (the lowest channel wins), the plugin's facts, the group's ids."""
+    facts = CallFacts()
+    for leg, snap in sorted(legs, key=lambda pair: -pair[0].channel):
+        facts = facts.merged(call_facts_from_json(_dict(snap.get("facts"))))
+        facts.attributes.update(leg.facts)
+        facts.vendor_ids[f"sip_call_id.{leg.name}"] = leg.sip_call_id
+    facts.vendor_ids["sip_call_id"] = group.legs[0].sip_call_id
+    facts.vendor_ids["group_call_id"] = group.call_id
+    facts.vendor_ids["group_id"] = group.group_id
+    facts.attributes.update(
+        {
+            "group.id": group.group_id,
+            "group.call_id": group.call_id,
+            "group.segment": str(group.segment),
+            "group.legs": ",".join(leg.name for leg in group.legs),
+            "group.incomplete": "true" if group.incomplete else "false",
+        }
+    )
+    if group.plugin:
+        facts.attributes["group.plugin"] = group.plugin
+    return facts
 
 
 def _session_id(recording_id: str) -> int:

@@ -152,3 +152,33 @@ class RecordingVendorId(SQLModel, table=True):
     recording_id: str = Field(foreign_key="recording_session.id", index=True, max_length=128)
     kind: str = Field(max_length=64)
     value: str = Field(max_length=512)
+
+
+class RecordingAnnotation(SQLModel, table=True):
+    """What people and policy add to a recording session: tenant, notes, tags, flag,
+    call-centre fields, keep/discard, soft delete, legal hold, retention and the live
+    control intervals (pause/mute).  One row per recording id, live or finalized; kept
+    apart from the rows the recorder rewrites so a snapshot replay never erases it."""
+
+    __tablename__ = "recording_annotation"
+
+    recording_id: str = Field(primary_key=True, max_length=128)
+    tenant_id: str | None = Field(default=None, index=True, max_length=64)
+    notes: str | None = Field(default=None, sa_column=Column(Text))
+    tags: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    tags_text: str = Field(default="", max_length=4096)  # ",a,b," for portable LIKE search
+    flag: int = Field(default=0, index=True)  # 0 (none) … 10
+    agent_id: str | None = Field(default=None, index=True, max_length=128)
+    agent_name: str | None = Field(default=None, max_length=256)
+    client_id: str | None = Field(default=None, index=True, max_length=128)
+    campaign_id: str | None = Field(default=None, index=True, max_length=128)
+    keep: bool = True  # False: discard the recording instead of finalizing it
+    intervals: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    deleted_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), index=True))
+    deleted_by: str | None = Field(default=None, max_length=64)
+    legal_hold: bool = Field(default=False, index=True)
+    hold_reason: str | None = Field(default=None, max_length=512)
+    retain_until: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+    updated_at: datetime = Field(
+        default_factory=_utcnow, sa_column=Column(UtcDateTime(), nullable=False)
+    )

@@ -159,3 +159,14 @@ def call_pcap(
         for k, freq in enumerate(freqs)
     ]
     return write_pcap(path, flows)
+
+
+def pcap_media_duration(path: Path) -> float:
+    """:attr:`SentPcap.media_duration` of a pcap on disk: first packet to the end of the
+    last one, the packet interval taken from the capture times."""
+    flows = read_flows(path)
+    firsts = [packets[0][0] for packets in flows.values()]
+    lasts = [packets[-1][0] for packets in flows.values()]
+    steps = [b[0] - a[0] for packets in flows.values() for a, b in zip(packets, packets[1:])]
+    ptime = min(steps)
+    return max(lasts) + ptime - min(firsts)

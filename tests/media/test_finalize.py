@@ -9,6 +9,7 @@ import tempfile
 import time
 import zlib
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pytest
@@ -559,15 +560,44 @@ def test_participant_comes_from_the_stream_entry_and_participants(tmp_path: Path
 
 
 @pytest.mark.parametrize("fmt", ["wav", "ogg"])
-def test_recording_without_media(tmp_path: Path, fmt: str) -> None:
+def test_recording_without_media(tmp_path: Path, fmt: Literal["wav", "ogg"]) -> None:
     silent = [StreamFixture("a", 0, [event_record(T, params_event())]), StreamFixture("b", 1, [])]
-    ended = finalize(
-        tmp_path / "ended", silent, FinalizeConfig(format=fmt), started_at=T, ended_at=T + 2
-    )  # type: ignore[arg-type]
+    config = FinalizeConfig(format=fmt)
+    ended = finalize(tmp_path / "ended", silent, config, started_at=T, ended_at=T + 2)
     assert ended.duration == 2.0 and ended.files[0].channels == 2 and ended.completeness == 1.0
     assert [s.packets_received for s in ended.streams] == [0, 0]
-    live = finalize(
-        tmp_path / "live", silent, FinalizeConfig(format=fmt), started_at=T, ended_at=None
-    )  # type: ignore[arg-type]
+    live = finalize(tmp_path / "live", silent, config, started_at=T, ended_at=None)
     assert live.recovered and live.duration == 0.0 and live.ended_at is None
     assert Path(live.files[0].path).stat().st_size == live.files[0].size
+
+
+def test_reads_the_params_event_capture_writes(tmp_path: Path) -> None:
+    from srs.media.capture import params_event as capture_params
+    from srs.session.plan import CodecSpec, StreamSpec
+
+    spec = StreamSpec(
+        key="leg1",
+        index=0,
+        media="audio",
+        label="leg1",
+        local_rtp_port=20000,
+        local_rtcp_port=20001,
+        remote_rtp=None,
+        codecs=(CodecSpec(9, "g722", 8000), CodecSpec(101, "telephone-event", 8000)),
+        telephone_event_pt=101,
+        participant_id="p7",
+        participant_name="Carol",
+        participant_aor="sip:carol@example.com",
+    )
+    frames = rtp_packets("g722", 1000, 1.0, phase=PHASE, ssrc=4)
+    s = StreamFixture(
+        "leg1", 0, [event_record(T - 1, capture_params(spec)), *timed_records(frames, T)]
+    )
+    result = finalize(tmp_path, [s])
+    assert result.sample_rate == 16000 and result.streams[0].codecs == ["g722"]
+    assert result.streams[0].participant == {
+        "id": "p7",
+        "name": "Carol",
+        "aor": "sip:carol@example.com",
+    }
+    assert dominant_frequency(wav(result)[1600:, 0], 16000) == pytest.approx(1000, abs=2)

@@ -110,3 +110,14 @@ def test_fuzz_read_wav_fails_only_with_wav_error(tmp_path: Path, tail: bytes) ->
     except WavError:
         return
     assert data.samples.ndim == 2
+
+
+def test_ogg_opus_keeps_channel_order_beyond_stereo(tmp_path: Path) -> None:
+    freqs = (300, 700, 1100)
+    write_ogg_opus(
+        tmp_path / "m.ogg", np.stack([tone(f, 1.0, 16000) for f in freqs], axis=1), 16000
+    )
+    rate, samples = read_ogg_opus(tmp_path / "m.ogg")
+    assert samples.shape[1] == 3
+    for ch, freq in enumerate(freqs):
+        assert dominant_frequency(samples[4800:-4800, ch], rate) == pytest.approx(freq, abs=2)

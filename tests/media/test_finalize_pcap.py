@@ -166,8 +166,8 @@ Content-Length: 0
 
 
 @pytest.mark.sipp
-@pytest.mark.skipif(shutil.which("sipp") is None, reason="sipp not installed")
 def test_sipp_plays_the_pcap_and_it_finalizes_to_the_tone(tmp_path: Path) -> None:
+    assert shutil.which("sipp"), "sipp not installed (Debian package sip-tester)"
     pcap = tmp_path / "tone.pcap"
     load_tool().main(["--codec", "pcmu", "--freq", "440", "--seconds", "1", str(pcap)])
     sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

@@ -1,0 +1,181 @@
+"""The load generators bench/run.py drives: SIPp for SIPREC signaling, the C RTP sender,
+and the two baseline sinks.  Output parsers are plain functions over text."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+OUT = BENCH / "out"
+SCENARIO = BENCH / "siprec-load.xml"
+NATIVE = ("rtp_blast", "udp_sink")
+
+
+def build_native(gcc: str = "gcc") -> dict[str, Path]:
+    """Compile bench/*.c into bench/out/ when the binary is missing or older than its source."""
+    OUT.mkdir(exist_ok=True)
+    built = {}
+    for name in NATIVE:
+        src, exe = BENCH / f"{name}.c", OUT / name
+        if not exe.exists() or exe.stat().st_mtime < src.stat().st_mtime:
+            subprocess.run([gcc, "-O2", "-Wall", "-Wextra", "-o", str(exe), str(src)], check=True)
+        built[name] = exe
+    return built
+
+
+def free_port(kind: int = socket.SOCK_DGRAM) -> int:
+    """A port the OS says is free on 127.0.0.1 now (ephemeral range, outside the RTP range)."""
+    with socket.socket(socket.AF_INET, kind) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+# --- SIPp ---------------------------------------------------------------------------
+
+
+def sipp_command(
+    target: tuple[str, int],
+    local_port: int,
+    calls: int,
+    rate: float,
+    hold_ms: int,
+    ports_log: Path,
+) -> list[str]:
+    """SIPp as bench/run.py runs it: ``calls`` calls at ``rate``/s, each held ``hold_ms``."""
+    return [
+        "sipp",
+        "-sf",
+        str(SCENARIO),
+        f"{target[0]}:{target[1]}",
+        "-i",
+        "127.0.0.1",
+        "-mi",
+        "127.0.0.1",
+        "-p",
+        str(local_port),
+        "-t",
+        "u1",
+        "-m",
+        str(calls),
+        "-l",
+        str(calls),
+        "-r",
+        f"{rate:g}",
+        "-d",
+        str(hold_ms),
+        "-nostdin",
+        "-trace_logs",
+        "-log_file",
+        str(ports_log),
+        "-trace_rtt",
+        "-rtt_freq",
+        "1",
+        "-trace_err",
+        "-error_file",
+        str(ports_log.with_name("sipp-errors.log")),
+        "-timeout",
+        f"{hold_ms // 1000 + calls // max(int(rate), 1) + 120}s",
+    ]
+
+
+def parse_ports_log(text: str) -> list[tuple[int, int, int]]:
+    """``(call_number, port1, port2)`` from the scenario's ``<log>`` lines; an unanswered
+    stream (port 0) or a torn last line is left out."""
+    calls = []
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and all(p.isdigit() for p in parts):
+            number, p1, p2 = (int(p) for p in parts)
+            if p1 and p2:
+                calls.append((number, p1, p2))
+    return calls
+
+
+def parse_rtt_csv(text: str, rtd: str = "setup") -> list[float]:
+    """Response times (ms) of one ``rtd`` name from SIPp's ``-trace_rtt`` file
+    (``Date_ms;response_time_ms;rtd_no`` rows)."""
+    times = []
+    for line in text.splitlines()[1:]:
+        parts = line.strip().split(";")
+        if len(parts) == 3 and parts[2] == rtd:
+            times.append(float(parts[1]))
+    return times
+
+
+def find_rtt_file(workdir: Path, pid: int) -> Path | None:
+    path = workdir / f"{SCENARIO.stem}_{pid}_rtt.csv"
+    return path if path.exists() else None
+
+
+# --- RTP sender ---------------------------------------------------------------------
+
+
+@dataclass
+class BlastResult:
+    sent: int
+    streams: int
+    seconds: float
+    late_slots: int
+    errors: int
+    per_port: dict[int, int] = field(default_factory=dict)
+
+
+def parse_blast_output(text: str) -> BlastResult:
+    """rtp_blast's stdout: a ``sent ...`` summary line then ``port <port> <count>`` lines."""
+    result: BlastResult | None = None
+    per_port: dict[int, int] = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if parts[:1] == ["sent"] and len(parts) == 10:
+            result = BlastResult(
+                sent=int(parts[1]),
+                streams=int(parts[3]),
+                seconds=float(parts[5]),
+                late_slots=int(parts[7]),
+                errors=int(parts[9]),
+            )
+        elif parts[:1] == ["port"] and len(parts) == 3:
+            per_port[int(parts[1])] = int(parts[2])
+    if result is None:
+        raise ValueError(f"rtp_blast printed no summary line: {text[:200]!r}")
+    result.per_port = per_port
+    return result
+
+
+def start_blast(exe: Path, ports_file: Path, seconds: float) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [str(exe), str(ports_file), f"{seconds:.3f}"], stdout=subprocess.PIPE, text=True
+    )
+
+
+# --- baseline sinks -----------------------------------------------------------------
+
+
+def start_sink(kind: str, exe: Path, sockets: int, ports_file: Path) -> subprocess.Popen[str]:
+    """Start the C (``c``) or Python (``python``) sink and wait for its ``ready`` line."""
+    if kind == "c":
+        cmd = [str(exe), str(sockets), str(ports_file)]
+    else:
+        cmd = [sys.executable, str(BENCH / "py_sink.py"), str(sockets), str(ports_file)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 30
+    line = proc.stdout.readline()
+    if line.strip() != "ready" or time.monotonic() > deadline:
+        proc.kill()
+        raise RuntimeError(f"{kind} sink did not start: {line!r}")
+    return proc
+
+
+def parse_sink_output(text: str) -> int:
+    for line in text.splitlines():
+        parts = line.split()
+        if parts[:1] == ["received"]:
+            return int(parts[1])
+    raise ValueError(f"sink printed no 'received' line: {text[:200]!r}")
