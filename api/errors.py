@@ -12,6 +12,14 @@ from typing import Any
 import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.spec import (
+    OpenAPI,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Reference,
+    Schema,
+)
 from litestar.types import ExceptionHandlersMap
 
 log = logging.getLogger(__name__)
@@ -45,9 +53,40 @@ class BadRequestError(ApiError):
     code = "invalid_request"
 
 
+class UnauthorizedError(ApiError):
+    """No or bad credentials (answered with ``WWW-Authenticate``)."""
+
+    status = 401
+    code = "unauthorized"
+
+    def __init__(self, detail: str, field: str | None = None) -> None:
+        super().__init__(detail, field, {"WWW-Authenticate": 'Bearer realm="srs"'})
+
+
+class ForbiddenError(ApiError):
+    """Authenticated, but the role or tenant does not allow it."""
+
+    status = 403
+    code = "forbidden"
+
+
 class NotFoundError(ApiError):
     status = 404
     code = "not_found"
+
+
+class ConflictError(ApiError):
+    """The request contradicts the resource's state (legal hold, not live, duplicate)."""
+
+    status = 409
+    code = "conflict"
+
+
+class UnprocessableError(ApiError):
+    """Well-formed, but a value breaks a rule (flag out of 0-10, bad tag, unknown role)."""
+
+    status = 422
+    code = "invalid_value"
 
 
 class RangeNotSatisfiableError(ApiError):
@@ -66,7 +105,9 @@ _HTTP_CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    409: "conflict",
     413: "too_large",
+    422: "invalid_value",
     429: "too_many_requests",
     503: "unavailable",
 }
@@ -97,10 +138,15 @@ def _public_name(request: Request[Any, Any, Any], key: str) -> str:
 
 
 def validation_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
-    """Litestar's parameter errors → 400 naming the first offending field."""
+    """Litestar's parameter errors → 400 naming the first offending field; a request body
+    that parses but breaks the schema (wrong type, value out of range) → 422."""
     field: str | None = None
     detail = exc.detail
     extra = exc.extra if isinstance(exc.extra, list) else []
+    if extra and isinstance(extra[0], dict) and extra[0].get("source") == "body":
+        body_key = str(extra[0].get("key") or "") or None
+        body_message = str(extra[0].get("message") or detail)
+        return _response(422, ErrorBody("invalid_value", body_message, body_key))
     if extra and isinstance(extra[0], dict):
         key = extra[0].get("key")
         field = _public_name(request, str(key)) if key else None
@@ -126,3 +172,57 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     HTTPException: http_error_handler,
     Exception: internal_error_handler,
 }
+
+
+ERROR_SCHEMA = Schema(
+    type=OpenAPIType.OBJECT,
+    required=["error", "detail"],
+    properties={
+        "error": Schema(type=OpenAPIType.STRING, description="Machine-readable code"),
+        "detail": Schema(type=OpenAPIType.STRING, description="What was wrong"),
+        "field": Schema(
+            type=[OpenAPIType.STRING, OpenAPIType.NULL], description="The offending field"
+        ),
+    },
+    description="The body of every error response",
+)
+_DESCRIPTIONS = {
+    "400": "Malformed request (a parameter names the field)",
+    "401": "No valid credentials",
+    "403": "The role may not do this",
+    "404": "Not found (or belongs to another tenant)",
+    "409": "Conflicts with the resource's state",
+    "422": "A value breaks a rule",
+}
+
+
+def document_errors(schema: OpenAPI) -> None:
+    """Make the OpenAPI document tell the truth about errors: every 4xx uses the
+    ``ErrorBody`` shape (Litestar documents its own, which clients never see), and
+    authenticated operations list 401/403, those with path parameters 404 (and 409 when
+    they change something), those with a body 422."""
+    components = schema.components
+    components.schemas = dict(components.schemas or {})
+    components.schemas["ErrorBody"] = ERROR_SCHEMA
+    ref = Reference(ref="#/components/schemas/ErrorBody")
+    for path, item in (schema.paths or {}).items():
+        for method in ("get", "put", "post", "delete", "patch"):
+            operation = getattr(item, method, None)
+            if operation is None:
+                continue
+            responses = dict(operation.responses or {})
+            wanted = {code for code in responses if code.startswith("4")}
+            if operation.security != [{}] and path.startswith("/api/"):
+                wanted |= {"401", "403"}
+            if "{" in path:
+                wanted.add("404")
+                if method != "get":
+                    wanted.add("409")
+            if operation.request_body is not None:
+                wanted.add("422")
+            for code in sorted(wanted):
+                responses[code] = OpenAPIResponse(
+                    description=_DESCRIPTIONS.get(code, "Error"),
+                    content={MediaType.JSON: OpenAPIMediaType(schema=ref)},
+                )
+            operation.responses = responses

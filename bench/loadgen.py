@@ -47,7 +47,8 @@ def sipp_command(
     hold_ms: int,
     ports_log: Path,
 ) -> list[str]:
-    """SIPp as bench/run.py runs it: ``calls`` calls at ``rate``/s, each held ``hold_ms``."""
+    """SIPp as bench/run.py runs it: ``calls`` calls at ``rate``/s; each lasts until
+    :func:`hang_up` sends its INFO, or ``hold_ms`` at most."""
     return [
         "sipp",
         "-sf",
@@ -67,7 +68,7 @@ def sipp_command(
         str(calls),
         "-r",
         f"{rate:g}",
-        "-d",
+        "-recv_timeout",
         str(hold_ms),
         "-nostdin",
         "-trace_logs",
@@ -82,6 +83,37 @@ def sipp_command(
         "-timeout",
         f"{hold_ms // 1000 + calls // max(int(rate), 1) + 120}s",
     ]
+
+
+def info_request(call_id: str, sipp_port: int, local_port: int, seq: int) -> bytes:
+    """The in-dialog INFO that tells the scenario's call ``call_id`` to hang up (SIPp
+    matches incoming requests to calls by Call-ID)."""
+    lines = [
+        f"INFO sip:src@127.0.0.1:{sipp_port} SIP/2.0",
+        f"Via: SIP/2.0/UDP 127.0.0.1:{local_port};branch=z9hG4bK-bench-{seq}",
+        "From: <sip:bench@127.0.0.1>;tag=bench",
+        "To: <sip:src@127.0.0.1>;tag=sipp",
+        f"Call-ID: {call_id}",
+        f"CSeq: {seq} INFO",
+        "Max-Forwards: 70",
+        "Content-Length: 0",
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def hang_up(call_ids: list[str], sipp_port: int, rate: float) -> None:
+    """Send each call its hang-up INFO, ``rate`` per second (SIPp's 200s are not read)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        local_port = sock.getsockname()[1]
+        start = time.monotonic()
+        for n, call_id in enumerate(call_ids):
+            delay = start + n / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            sock.sendto(
+                info_request(call_id, sipp_port, local_port, n + 1), ("127.0.0.1", sipp_port)
+            )
 
 
 def parse_ports_log(text: str) -> list[tuple[int, int, int]]:

@@ -66,22 +66,23 @@ def socket_inodes(pid: int) -> set[int]:
     return inodes
 
 
-def parse_udp_drops(text: str, inodes: set[int]) -> tuple[int, int]:
-    """``(sockets, drops)`` summed over the /proc/net/udp rows whose inode is in ``inodes``.
+def parse_udp_drops(text: str, inodes: set[int]) -> dict[int, int]:
+    """Drops per local port over the /proc/net/udp rows whose inode is in ``inodes``.
 
-    Columns: sl local rem st tx:rx tr:when retrnsmt uid timeout inode ref pointer drops.
+    Columns: sl local rem st tx:rx tr:when retrnsmt uid timeout inode ref pointer drops;
+    ``local`` is ``HEXADDR:HEXPORT``.
     """
-    sockets = drops = 0
+    drops: dict[int, int] = {}
     for line in text.splitlines()[1:]:
         cols = line.split()
         if len(cols) >= 13 and int(cols[9]) in inodes:
-            sockets += 1
-            drops += int(cols[12])
-    return sockets, drops
+            port = int(cols[1].rsplit(":", 1)[1], 16)
+            drops[port] = drops.get(port, 0) + int(cols[12])
+    return drops
 
 
-def socket_drops(pid: int) -> tuple[int, int]:
-    """Datagrams the kernel dropped on ``pid``'s UDP sockets (receive buffer full)."""
+def socket_drops(pid: int) -> dict[int, int]:
+    """Datagrams the kernel dropped (receive buffer full) on ``pid``'s UDP sockets, by port."""
     return parse_udp_drops(Path("/proc/net/udp").read_text(), socket_inodes(pid))
 
 

@@ -19,10 +19,13 @@ import uvloop
 
 
 class _Counter(asyncio.DatagramProtocol):
+    """Counts rtp_blast's packets (SSRC 0x5250xxxx), not strays on a reused port."""
+
     count = 0
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        _Counter.count += 1
+        if data[8:10] == b"RP":
+            _Counter.count += 1
 
 
 async def _run(n: int, ports_file: str, host: str, rcvbuf: int) -> None:

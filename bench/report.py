@@ -56,12 +56,14 @@ class LevelResult:
     spooled: int = 0
     db_packets: int = 0
     streams_with_loss: int = 0
-    socket_drops: int = 0
+    socket_drops: int = 0  # on the RTP sockets during the window
+    sip_drops: int = 0  # on the SIP socket, setup to the end of the window
     snmp_rcvbuf_errors: int = 0
     finalized: int = 0
     finalize_ms: list[float] = field(default_factory=list)
     finalize_workers_cpu_s: float = 0.0
     baselines: list[Baseline] = field(default_factory=list)
+    load_average: float = 0.0  # 1-minute, at the start of the window (the box is shared)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -79,7 +81,9 @@ class LevelResult:
 
     @property
     def rss_per_call_kb(self) -> float:
-        return (self.rss_during_kb - self.rss_before_kb) / self.established if self.established else 0
+        return (
+            (self.rss_during_kb - self.rss_before_kb) / self.established if self.established else 0
+        )
 
     @property
     def lost(self) -> int:
@@ -135,18 +139,18 @@ def detail_table(results: list[LevelResult]) -> str:
     head = (
         "| calls | window s | sent | spooled | DB packets | streams with loss "
         "| UDP RcvbufErrors (host) | sender CPU % | late 1 ms slots | RSS before / during MB "
-        "| setup CPU ms per call | finalized | finalize max ms | finalize workers CPU s |"
+        "| SIP socket drops | setup CPU ms per call | finalized | finalize max ms | finalize workers CPU s |"
     )
-    rows = [head, "|" + " ---: |" * 14]
+    rows = [head, "|" + " ---: |" * 16]
     for r in results:
         rows.append(
             f"| {r.established} | {r.seconds:.1f} | {r.sent} | {r.spooled} | {r.db_packets} "
             f"| {r.streams_with_loss} | {r.snmp_rcvbuf_errors} "
             f"| {100 * r.sender_cpu_s / r.seconds if r.seconds else 0:.1f} | {r.late_slots} "
             f"| {r.rss_before_kb / 1024:.1f} / {r.rss_during_kb / 1024:.1f} "
-            f"| {1000 * r.setup_cpu_s / r.established if r.established else 0:.2f} "
+            f"| {r.sip_drops} | {1000 * r.setup_cpu_s / r.established if r.established else 0:.2f} "
             f"| {r.finalized} | {_ms(max(r.finalize_ms, default=None))} "
-            f"| {r.finalize_workers_cpu_s:.1f} |"
+            f"| {r.finalize_workers_cpu_s:.1f} | {r.load_average:.1f} |"
         )
     return "\n".join(rows)
 

@@ -2,7 +2,9 @@
  *
  * Binds N UDP sockets on HOST (OS-chosen ports, SO_RCVBUF like srs's media.rcvbuf),
  * writes their ports to PORTS_FILE (one a line), then drains them with epoll +
- * recvmmsg(2), counting packets and doing nothing else, until SIGTERM/SIGINT.  Prints:
+ * recvmmsg(2), counting the packets rtp_blast sent (SSRC 0x5250xxxx: strays from other
+ * processes on a reused port are not counted) and doing nothing else, until
+ * SIGTERM/SIGINT.  Prints:
  *   received <packets> sockets <n>
  *
  *   udp_sink N PORTS_FILE [HOST] [RCVBUF_BYTES]
@@ -58,7 +60,7 @@ int main(int argc, char **argv) {
     fclose(out);
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
-    static char bufs[BATCH][SLOT];
+    static unsigned char bufs[BATCH][SLOT];
     struct mmsghdr msgs[BATCH];
     struct iovec iov[BATCH];
     for (int i = 0; i < BATCH; i++) {
@@ -78,7 +80,9 @@ int main(int argc, char **argv) {
             for (;;) {
                 int got = recvmmsg(events[e].data.fd, msgs, BATCH, MSG_DONTWAIT, NULL);
                 if (got <= 0) break;
-                received += (unsigned long)got;
+                for (int i = 0; i < got; i++)
+                    if (msgs[i].msg_len >= 12 && bufs[i][8] == 0x52 && bufs[i][9] == 0x50)
+                        received++;
                 if (got < BATCH) break;
             }
         }

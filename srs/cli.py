@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     version = sub.add_parser("version", help="print the version")
     version.set_defaults(func=cmd_version)
 
+    from srs.user_command import add_user_commands
+
+    add_user_commands(sub, _add_config_option, load)
     _add_plugin_commands(sub)
     return parser
 

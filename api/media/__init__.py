@@ -1,0 +1,1 @@
+"""Recording media: transcodes, per-channel files, waveform PNGs, signed share links."""

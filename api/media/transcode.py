@@ -13,9 +13,11 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import av
 import numpy as np
+from av.audio.stream import AudioStream
 from numpy.typing import NDArray
 
 from srs.media.oggopus import LAYOUTS
@@ -46,7 +48,9 @@ TARGETS: dict[str, Target] = {
         Target("wav", "wav", "pcm_s16le", "wav", "audio/wav", ()),
         Target("wav-pcmu", "wav", "pcm_mulaw", "wav", "audio/wav", (8000,)),
         Target("wav-pcma", "wav", "pcm_alaw", "wav", "audio/wav", (8000,)),
-        Target("ogg", "ogg", "libopus", "ogg", "audio/ogg", (8000, 12000, 16000, 24000, 48000), 32000),
+        Target(
+            "ogg", "ogg", "libopus", "ogg", "audio/ogg", (8000, 12000, 16000, 24000, 48000), 32000
+        ),
         Target(
             "mp3",
             "mp3",
@@ -94,9 +98,9 @@ def decode(path: Path) -> tuple[int, Samples]:
         resampler = av.AudioResampler(format="s16", layout=LAYOUTS[channels], rate=rate)
         for frame in container.decode(stream):
             for out in resampler.resample(frame):
-                chunks.append(out.to_ndarray().reshape(-1, channels))
+                chunks.append(out.to_ndarray().astype(np.int16, copy=False).reshape(-1, channels))
         for out in resampler.resample(None):
-            chunks.append(out.to_ndarray().reshape(-1, channels))
+            chunks.append(out.to_ndarray().astype(np.int16, copy=False).reshape(-1, channels))
     if not chunks:
         return rate, np.zeros((0, channels), dtype=np.int16)
     return rate, np.concatenate(chunks).astype(np.int16, copy=False)
@@ -119,7 +123,7 @@ def encode(samples: Samples, rate: int, wanted: Target, dest: Path) -> None:
     tmp = Path(tmp_name)
     try:
         with av.open(str(tmp), "w", format=wanted.container) as container:
-            stream = container.add_stream(wanted.codec, rate=out_rate)
+            stream = cast(AudioStream, container.add_stream(wanted.codec, rate=out_rate))
             stream.layout = layout
             if wanted.bit_rate:
                 stream.bit_rate = wanted.bit_rate * channels

@@ -78,7 +78,7 @@ def render(samples: NDArray[np.int16], width: int, height: int) -> NDArray[np.ui
         y_low = np.ceil(middle - band.low * half)
         rows = np.arange(top, bottom, dtype=np.float64)[:, None]
         mask = (rows >= y_high[None, :]) & (rows <= y_low[None, :])
-        image[int(round(middle)), :] = MIDLINE
+        image[round(middle), :] = MIDLINE
         image[top:bottom][mask] = PALETTE[number % len(PALETTE)]
     return image
 

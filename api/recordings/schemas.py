@@ -7,6 +7,7 @@ from typing import Any
 
 import msgspec
 
+from api.control.schemas import AnnotationOut
 from api.sessions.schemas import MetadataVersionOut, ParticipantOut, StreamOut
 
 
@@ -48,6 +49,12 @@ class RecordingSummary(msgspec.Struct, kw_only=True):
     caller: PartyOut
     callee: PartyOut
     media_url: str
+    tenant_id: str | None = None
+    tags: list[str] = msgspec.field(default_factory=list)
+    flag: int = 0
+    agent_id: str | None = None
+    deleted: bool = False
+    legal_hold: bool = False
 
 
 class RecordingDetail(RecordingSummary, kw_only=True):
@@ -65,6 +72,42 @@ class RecordingDetail(RecordingSummary, kw_only=True):
     participants: list[ParticipantOut]
     streams: list[StreamOut]
     metadata: list[MetadataVersionOut]
+    annotation: AnnotationOut | None = None
+    quality: QualityOut | None = None
+    timeline: list[TimelineEntry] = msgspec.field(default_factory=list)
+
+
+class QualityOut(msgspec.Struct):
+    """Figures over every stream: RTP loss, jitter and completeness."""
+
+    packets: int
+    expected: int
+    lost: int
+    loss_ratio: float | None
+    max_jitter_ms: float | None
+    completeness: float | None
+    gaps: int
+
+
+class TimelineEntry(msgspec.Struct, omit_defaults=True):
+    """One dated thing that happened during the call, in order: metadata versions,
+    DTMF digits, holds, pauses and mutes; ``at``/``end`` are seconds from the start."""
+
+    kind: str  # metadata|dtmf|hold|pause|mute
+    at: float | None
+    end: float | None = None
+    stream: str | None = None
+    participant_id: str | None = None
+    detail: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class HoldIn(msgspec.Struct):
+    """Place (``hold: true``) or lift a legal hold; ``retain_until`` forbids deletion
+    before that time."""
+
+    hold: bool
+    reason: str | None = None
+    retain_until: datetime | None = None
 
 
 class RecordingPage(msgspec.Struct):

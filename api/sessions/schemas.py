@@ -7,6 +7,8 @@ from typing import Any
 
 import msgspec
 
+from api.control.schemas import AnnotationOut
+
 
 class ParticipantOut(msgspec.Struct):
     participant_id: str
@@ -33,6 +35,9 @@ class StreamOut(msgspec.Struct):
     jitter_ms: float | None = None
     completeness: float | None = None
     ssrcs: list[Any] = msgspec.field(default_factory=list)
+    bytes: int | None = None  # live: received so far
+    held: bool | None = None  # live: the SRC put the stream on hold (inactive)
+    muted: bool | None = None  # live: muted by control
 
 
 class MetadataVersionOut(msgspec.Struct):
@@ -67,6 +72,12 @@ class SessionOut(msgspec.Struct):
     participants: list[ParticipantOut] = msgspec.field(default_factory=list)
     streams: list[StreamOut] = msgspec.field(default_factory=list)
     capture: dict[str, Any] | None = None  # live capture counters per stream key
+    tenant_id: str | None = None
+    held: bool = False  # every open stream is on hold
+    paused: bool = False
+    muted: list[str] = msgspec.field(default_factory=list)  # participant ids
+    keep: bool = True
+    annotation: AnnotationOut | None = None
 
 
 class SessionList(msgspec.Struct):

@@ -14,6 +14,8 @@ from srs import __version__
 class SystemController(Controller):
     path = "/"
     tags = ["system"]
+    opt = {"exclude_from_auth": True}  # probes and version need no credentials
+    security = [{}]
 
     @get("/health", operation_id="GetHealth", sync_to_thread=False)
     def health(self) -> Health:

@@ -558,7 +558,8 @@ class Recorder:
         """A leg's events: streams pass through; snapshots become the group's; the leg's end
         ends the recording only when the group may end."""
         if isinstance(event, SessionSnapshot):
-            self._emit_group_snapshot(group)
+            if session.ended_at is None:  # a leg's last snapshot: see RecordingEnded below
+                self._emit_group_snapshot(group)
         elif isinstance(event, RecordingEnded):
             leg = next(leg for leg in group.legs if leg.session is session)
             leg.ended_at = event.now

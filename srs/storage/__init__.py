@@ -1,5 +1,6 @@
 """Persistence: SQLModel tables, the :class:`Database` handle and the :class:`Repository`."""
 
+from srs.storage import accounts  # noqa: F401  (registers the account tables)
 from srs.storage.database import Database
 from srs.storage.models import (
     MetadataVersion,

@@ -234,12 +234,20 @@ def stream_stats(result: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     for number, stream in enumerate(_list_of_dicts(result, "streams", "result")):
         key = _require_str(stream, "key", f"result.streams[{number}]")
         ssrcs = stream.get("ssrcs") or []
+        # finalize writes ``participant`` as {"id", "name", "aor"}, ``codecs`` as a list
+        # (one per renegotiation) and ``packets_received``; older shapes are accepted too.
+        participant = stream.get("participant")
+        if isinstance(participant, Mapping):
+            participant = participant.get("id")
+        codecs = stream.get("codecs")
+        codec = ",".join(str(c) for c in codecs) if isinstance(codecs, list) and codecs else None
+        packets = stream.get("packets_received", stream.get("packets"))
         stats[key] = {
             "label": _opt_str(stream.get("label")),
-            "participant_id": _opt_str(stream.get("participant")),
+            "participant_id": _opt_str(participant),
             "channel": _opt_int(stream.get("channel")),
-            "codec": _opt_str(stream.get("codec")),
-            "packets": _opt_int(stream.get("packets")),
+            "codec": codec or _opt_str(stream.get("codec")),
+            "packets": _opt_int(packets),
             "expected": _opt_int(stream.get("expected")),
             "lost": _opt_int(stream.get("lost")),
             "duplicates": _opt_int(stream.get("duplicates")),

@@ -53,8 +53,7 @@ def check_participant_numbers(participants: list[dict[str, Any]]) -> None:
 def check_tone(audio: Audio, channel: int, freq: float, start: float, end: float) -> None:
     measured = dominant_frequency(audio.segment(channel, start, end), audio.rate)
     assert freq_ok(measured, freq), (
-        f"channel {channel} {start:.2f}-{end:.2f} s: dominant {measured:.1f} Hz, "
-        f"expected {freq} Hz"
+        f"channel {channel} {start:.2f}-{end:.2f} s: dominant {measured:.1f} Hz, expected {freq} Hz"
     )
 
 

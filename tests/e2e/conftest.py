@@ -10,14 +10,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from harness import SrsServer, running
 
 
 @pytest.fixture(scope="session")
 def srs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SrsServer]:
-    """The default server (UDP and TCP on one port), shared by every test it suits."""
-    with running(SrsServer(tmp_path_factory.mktemp("srs-default"))) as server:
+    """The default server (UDP and TCP on one port, TLS on another), shared by every
+    test it suits."""
+    with running(SrsServer(tmp_path_factory.mktemp("srs-default"), tls=True)) as server:
         yield server
 
 

@@ -12,6 +12,7 @@ import contextlib
 import io
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -65,7 +66,7 @@ def free_port(*, tcp: bool = True, udp: bool = True) -> int:
     raise RuntimeError("no free port found")
 
 
-def free_media_range(width: int = 40) -> tuple[int, int]:
+def free_media_range(width: int = 200) -> tuple[int, int]:
     """An even-aligned UDP range above the SIP ports, all of it free now (the allocator
     hands ports out in order, which the 2-flow pcaps rely on)."""
     for _ in range(200):
@@ -109,11 +110,25 @@ class SrsServer:
     http_port: int = 0
     tls_port: int = 0
     proc: subprocess.Popen[bytes] | None = None
+    api_key: str | None = None
+    tls: bool = False  # also listen for SIP over TLS, with a certificate made here
+    tls_ca: Path | None = None
 
     def __post_init__(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.sip_port = free_port()
         self.http_port = free_port(udp=False)
+        if self.tls:
+            from tls_pki import make_pki
+
+            self.tls_port = free_port(udp=False)
+            self.tls_ca, cert, key = make_pki(self.workdir / "pki", HOST)
+            self.sip = {
+                "tls_port": self.tls_port,
+                "tls_cert": str(cert),
+                "tls_key": str(key),
+                **self.sip,
+            }
         self.port_min, self.port_max = free_media_range()
         self.data_dir = self.workdir / "data"
         self.log_path = self.workdir / "srs.log"
@@ -152,6 +167,8 @@ class SrsServer:
     def start(self, timeout: float = 30.0) -> SrsServer:
         """Start and wait until the HTTP health check and a SIP OPTIONS both answer."""
         assert self.proc is None or self.proc.poll() is not None, "already running"
+        if self.api_key is None:
+            self.api_key = self._create_api_key()
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [*_srs_command(), "serve", "--config", str(self.config_path)],
@@ -172,6 +189,30 @@ class SrsServer:
                 return self
             time.sleep(0.1)
         raise AssertionError(f"srs did not become ready in {timeout} s\n" + self.log_tail())
+
+    def _create_api_key(self) -> str:
+        """A system-admin API key, made with ``srs user add`` before the first start."""
+        done = subprocess.run(
+            [
+                *_srs_command(),
+                *("user", "add", "--config", str(self.config_path), "e2e-admin"),
+                *("--role", "system-admin", "--api-key", "e2e"),
+            ],
+            cwd=self.workdir,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        found = re.search(r"API key \(shown once\): (\S+)", done.stdout)
+        assert done.returncode == 0 and found, (
+            f"srs user add failed ({done.returncode}): {done.stdout}{done.stderr}"
+        )
+        return found.group(1)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"X-API-Key": self.api_key} if self.api_key else {}
 
     def _healthy(self) -> bool:
         try:
@@ -203,21 +244,27 @@ class SrsServer:
             text = self.log_path.read_text(errors="replace").splitlines()
         except OSError:
             return "(no server log)"
-        return "--- srs log (tail) ---\n" + "\n".join(text[-lines:])
+        top_level = [line for line in text if line and not line[0].isspace()]
+        return (
+            "--- srs log (tail) ---\n"
+            + "\n".join(text[-lines:])
+            + "\n--- srs log (last unindented lines: the errors) ---\n"
+            + "\n".join(top_level[-8:])
+        )
 
     # -- HTTP API --------------------------------------------------------------------
     def url(self, path: str) -> str:
         return f"http://{HOST}:{self.http_port}{path}"
 
     def get_json(self, path: str, **params: Any) -> Any:
-        response = httpx.get(self.url(path), params=params, timeout=10.0)
+        response = httpx.get(self.url(path), params=params, headers=self.headers, timeout=10.0)
         assert response.status_code == 200, (
             f"GET {path} -> {response.status_code}: {response.text}\n{self.log_tail()}"
         )
         return response.json()
 
     def get_bytes(self, path: str) -> bytes:
-        response = httpx.get(self.url(path), timeout=10.0)
+        response = httpx.get(self.url(path), headers=self.headers, timeout=10.0)
         assert response.status_code == 200, f"GET {path} -> {response.status_code}"
         return response.content
 
@@ -402,16 +449,29 @@ def scenario_copy(
     *,
     new_name: str | None = None,
 ) -> Path:
-    """``sipp-scenarios/<name>`` copied into ``dest`` with text replaced (each old text
-    must occur, so a changed scenario breaks the test instead of silently not applying)."""
+    """``sipp-scenarios/<name>`` copied into ``dest``, each ``(old, new)`` replacing the
+    first remaining occurrence of ``old`` (which must occur, so that a changed scenario
+    breaks the test instead of silently not applying)."""
     text = (SCENARIOS / name).read_text(encoding="iso-8859-1")
     for old, new in replacements:
         assert old in text, f"{name}: {old!r} not found"
-        text = text.replace(old, new)
+        text = text.replace(old, new, 1)
     dest.mkdir(parents=True, exist_ok=True)
     path = dest / (new_name or name)
     path.write_text(text, encoding="iso-8859-1")
     return path
+
+
+def play(pcap: str, pause_ms: int) -> str:
+    """Scenario XML: start replaying ``pcap`` (next to the scenario) and wait."""
+    return (
+        f'<nop><action><exec play_pcap_audio="{pcap}"/></action></nop>\n'
+        f'  <pause milliseconds="{pause_ms}"/>'
+    )
+
+
+def pause(ms: int) -> str:
+    return f'<pause milliseconds="{ms}"/>'
 
 
 # --- audio analysis ---------------------------------------------------------------------

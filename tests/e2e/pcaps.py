@@ -10,6 +10,7 @@ compare the recording with it instead of with hard-coded numbers.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,7 +121,9 @@ def write_pcap(path: Path, flows: Sequence[Flow]) -> SentPcap:
     with path.open("wb") as fh:
         writer = dpkt.pcap.Writer(fh, linktype=dpkt.pcap.DLT_EN10MB)
         for at, k, data in packets:
-            writer.writepkt(_frame(data, BASE_SPORT + 2 * k, BASE_DPORT + 2 * k), ts=PCAP_EPOCH + at)
+            writer.writepkt(
+                _frame(data, BASE_SPORT + 2 * k, BASE_DPORT + 2 * k), ts=PCAP_EPOCH + at
+            )
     return SentPcap(path, list(flows))
 
 
@@ -167,6 +170,6 @@ def pcap_media_duration(path: Path) -> float:
     flows = read_flows(path)
     firsts = [packets[0][0] for packets in flows.values()]
     lasts = [packets[-1][0] for packets in flows.values()]
-    steps = [b[0] - a[0] for packets in flows.values() for a, b in zip(packets, packets[1:])]
+    steps = [b[0] - a[0] for packets in flows.values() for a, b in itertools.pairwise(packets)]
     ptime = min(steps)
     return max(lasts) + ptime - min(firsts)

@@ -56,6 +56,7 @@ def _codec_scenario(codec: str, dest: Path) -> Path:
             ("m=audio [media_port] RTP/AVP 0 101", f"m=audio [media_port] RTP/AVP {pt} 101"),
             ("m=audio [media_port+2] RTP/AVP 0 101", f"m=audio [media_port+2] RTP/AVP {pt} 101"),
             ("a=rtpmap:0 PCMU/8000", f"a=rtpmap:{pt} {rtpmap}"),
+            ("a=rtpmap:0 PCMU/8000", f"a=rtpmap:{pt} {rtpmap}"),
         ],
     )
 
@@ -101,3 +102,7 @@ def test_dropped_packets_leave_silence(
     by_label = {s["label"]: s for s in rec["streams"]}
     assert by_label["1"]["lost"] == len(lost), by_label
     assert by_label["2"]["lost"] == 0, by_label
+    key = by_label["1"]["key"]
+    assert list(rec["gaps"]) == [key], f"gaps stored: {rec['gaps']}"
+    [(start, end)] = rec["gaps"][key]
+    assert abs(start - gap[0]) <= 0.04 and abs(end - gap[1]) <= 0.04, rec["gaps"]

@@ -50,7 +50,7 @@ class PlacedCall:
     session: dict[str, Any] | None  # the spool's session.json
     samples: NDArray[np.int16]  # the recorded channel of the call's stream
     rate: int
-    srs_log: str
+    srs_log: str  # what srs logged while the calls (placed together) were up
 
     def wire(self, direction: str, what: str) -> str:
         """The first SIP message pjsua sent (TX) or received (RX) whose summary starts
@@ -71,15 +71,30 @@ class PlacedCall:
         report = {k: v for k, v in self.report.items() if k != "wire"}
         return (
             f"case {self.case.name}: pjsua exit {self.returncode}, report {report}\n"
-            f"--- pjsua output ---\n{self.output[-2000:]}\n--- srs log ---\n{self.srs_log}"
+            f"--- pjsua output ---\n{self.output[-2000:]}\n--- srs log ---\n{self.srs_log[-4000:]}"
         )
 
 
-def place_call(
-    srs: SrsProcess, case: Case, wav: Path, workdir: Path, timeout: float = 20.0
-) -> PlacedCall:
-    out = workdir / f"{case.name}.json"
-    user = f"pjsua-{case.name}"
+def place_calls(
+    srs: SrsProcess, cases: list[Case], wav: Path, workdir: Path, timeout: float = 30.0
+) -> dict[Case, PlacedCall]:
+    """Call srs once per case, all at the same time (srs records calls side by side; it
+    also keeps the test short), and collect what each call left behind."""
+    log_from = srs.log_offset()
+    children = {case: _start(srs, case, wav, workdir) for case in cases}
+    live = _watch_live(srs, children, timeout)
+    srs_log = srs.log_since(log_from)
+    return {
+        case: _collect(srs, case, child, live.get(case), workdir, srs_log)
+        for case, child in children.items()
+    }
+
+
+def _user(case: Case) -> str:
+    return f"pjsua-{case.name}"
+
+
+def _start(srs: SrsProcess, case: Case, wav: Path, workdir: Path) -> subprocess.Popen[bytes]:
     args = [
         sys.executable,
         str(CALLER),
@@ -87,16 +102,27 @@ def place_call(
         f"--wav={wav}",
         f"--codec={case.codec}",
         f"--seconds={case.seconds}",
-        f"--user={user}",
-        f"--out={out}",
+        f"--user={_user(case)}",
+        f"--out={workdir / f'{case.name}.json'}",
     ]
     if case.srtp:
         args.append("--srtp")
     if case.crypto:
         args.append(f"--crypto={case.crypto}")
-    child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    live = _watch_live(srs, child, user, timeout)
-    output = child.communicate()[0].decode(errors="replace")
+    with (workdir / f"{case.name}.out").open("wb") as out:
+        return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
+
+
+def _collect(
+    srs: SrsProcess,
+    case: Case,
+    child: subprocess.Popen[bytes],
+    live: dict[str, Any] | None,
+    workdir: Path,
+    srs_log: str,
+) -> PlacedCall:
+    output = (workdir / f"{case.name}.out").read_text(errors="replace")
+    out = workdir / f"{case.name}.json"
     report: dict[str, Any] = json.loads(out.read_text()) if out.exists() else {}
     recording = session = None
     samples, rate = np.zeros(0, dtype=np.int16), 0
@@ -107,36 +133,31 @@ def place_call(
             session = srs.session_json(recording["id"])
             samples, rate = _decode(srs.get_bytes(recording["media_url"]), recording)
     return PlacedCall(
-        case,
-        child.returncode,
-        output,
-        report,
-        live,
-        recording,
-        session,
-        samples,
-        rate,
-        srs.log_tail(),
+        case, child.wait(), output, report, live, recording, session, samples, rate, srs_log
     )
 
 
 def _watch_live(
-    srs: SrsProcess, child: subprocess.Popen[bytes], user: str, timeout: float
-) -> dict[str, Any] | None:
-    """Poll ``/sessions`` until the child exits; the last capture counters of our call."""
+    srs: SrsProcess, children: dict[Case, subprocess.Popen[bytes]], timeout: float
+) -> dict[Case, dict[str, Any]]:
+    """Poll ``/sessions`` until every child exits: the last capture counters of each call
+    (a session leaves the live list when it ends, so they cannot be asked for later)."""
     deadline = time.monotonic() + timeout
-    last: dict[str, Any] | None = None
-    while child.poll() is None:
+    last: dict[Case, dict[str, Any]] = {}
+    while any(child.poll() is None for child in children.values()):
         if time.monotonic() > deadline:
-            child.kill()
+            for child in children.values():
+                if child.poll() is None:
+                    child.kill()
             break
         try:
             sessions = srs.get("/sessions/")["items"]
         except httpx.HTTPError:
             sessions = []
-        for item in sessions:
-            if f"sip:{user}@" in (item.get("from_uri") or "") and item.get("capture"):
-                last = item["capture"]
+        for case in children:
+            for item in sessions:
+                if f"sip:{_user(case)}@" in (item.get("from_uri") or "") and item.get("capture"):
+                    last[case] = item["capture"]
         time.sleep(0.05)
     return last
 

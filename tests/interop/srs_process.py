@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -34,17 +35,24 @@ class SrsProcess:
     data_dir: Path
     log_path: Path
     media_ports: range
+    api_key: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"X-API-Key": self.api_key}
 
     def get(self, path: str, **params: str) -> Any:
         """GET ``/api/v1<path>`` and return the JSON body (raises on a non-2xx status)."""
-        response = httpx.get(f"{self.http_url}{path}", params=params, timeout=5)
+        response = httpx.get(
+            f"{self.http_url}{path}", params=params, headers=self.headers, timeout=5
+        )
         response.raise_for_status()
         return response.json()
 
     def get_bytes(self, url_path: str) -> bytes:
         """GET an absolute API path such as a recording's ``media_url``."""
         base = self.http_url.removesuffix("/api/v1")
-        response = httpx.get(f"{base}{url_path}", timeout=10)
+        response = httpx.get(f"{base}{url_path}", headers=self.headers, timeout=10)
         response.raise_for_status()
         return response.content
 
@@ -53,6 +61,15 @@ class SrsProcess:
         path = self.data_dir / "spool" / recording_id / "session.json"
         data: dict[str, Any] = json.loads(path.read_text())
         return data
+
+    def log_offset(self) -> int:
+        return self.log_path.stat().st_size if self.log_path.exists() else 0
+
+    def log_since(self, offset: int) -> str:
+        """What srs logged after ``offset`` (from :meth:`log_offset`)."""
+        with self.log_path.open("rb") as log:
+            log.seek(offset)
+            return log.read().decode(errors="replace")
 
     def log_tail(self, lines: int = 60) -> str:
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -128,6 +145,17 @@ level = "DEBUG"
     )
 
 
+def create_api_key(config: Path, workdir: Path) -> str:
+    """A system-admin API key, made as an operator would: ``srs user add --api-key``."""
+    argv = [str(SRS), "user", "add", "--config", str(config), "interop-admin"]
+    argv += ["--role", "system-admin", "--api-key", "interop"]
+    done = subprocess.run(argv, cwd=workdir, capture_output=True, text=True, timeout=60)
+    found = re.search(r"API key \(shown once\): (\S+)", done.stdout)
+    if done.returncode != 0 or found is None:
+        raise RuntimeError(f"{' '.join(argv)} exited {done.returncode}: {done.stdout}{done.stderr}")
+    return found.group(1)
+
+
 def start_srs(workdir: Path, ready_timeout: float = 20.0) -> SrsProcess:
     """Start ``srs serve`` and wait until ``/api/v1/health`` answers."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -135,6 +163,7 @@ def start_srs(workdir: Path, ready_timeout: float = 20.0) -> SrsProcess:
     config = workdir / "srs.toml"
     sip_port, http_port, media = free_sip_port(), free_tcp_port(), free_media_range()
     write_config(config, data_dir, sip_port, http_port, media)
+    api_key = create_api_key(config, workdir)
     log_path = workdir / "srs.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
@@ -144,7 +173,7 @@ def start_srs(workdir: Path, ready_timeout: float = 20.0) -> SrsProcess:
             cwd=workdir,
         )
     srs = SrsProcess(
-        proc, sip_port, f"http://127.0.0.1:{http_port}/api/v1", data_dir, log_path, media
+        proc, sip_port, f"http://127.0.0.1:{http_port}/api/v1", data_dir, log_path, media, api_key
     )
     deadline = time.monotonic() + ready_timeout
     while time.monotonic() < deadline:

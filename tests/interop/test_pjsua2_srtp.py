@@ -3,8 +3,10 @@
 A pjsua2 UA (pjproject 2.15 from PyPI, its own SIP, SDP, libsrtp and codecs) calls a real
 ``srs serve`` over a plain SIP trunk (no SIPREC), offering RTP/SAVP with SDES ``a=crypto``
 keys over UDP signaling, and plays an 800 Hz tone; the recording srs finalizes must decode
-to that tone.  A plain RTP/AVP call is the control case.  Each case is called once; the
-tests below judge that one call from different sides.
+to that tone.  A plain RTP/AVP call is the control case.  Each case is called once (all
+at the same time, in separate pjsua processes); the tests below judge that one call from
+different sides: pjsua's SIP log, srs's spool ``session.json``, the live capture counters
+and the finalized recording from the HTTP API.
 
 pjsua2's build has no AEAD (GCM) suites (``PJMEDIA_SRTP_ENOTSUPCRYPTO``), so the four
 AES-CM/HMAC-SHA1 suites are what can be checked against it.
@@ -12,11 +14,15 @@ AES-CM/HMAC-SHA1 suites are what can be checked against it.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
-from conftest import TONE_AMPLITUDE, TONE_HZ, CallBook
+from call_book import TONE_AMPLITUDE, TONE_HZ, CallBook
+from numpy.typing import NDArray
 from placed_call import Case, PlacedCall
 from sdp_lines import audio_section
+from srs_process import SrsProcess
 
 from srs.testing_media import dominant_frequency, rms
 
@@ -30,7 +36,6 @@ SUITE_CASES = [
     for suite in ("AES_CM_128_HMAC_SHA1_80", "AES_CM_128_HMAC_SHA1_32", "AES_256_CM_HMAC_SHA1_32")
 ]
 CASES = [PCMU_SDES, G722_SDES, PCMU_RTP, *SUITE_CASES]
-SRTP_CASES = [c for c in CASES if c.srtp]
 
 KEY_SALT_BYTES = {  # RFC 4568 / RFC 6188: master key || master salt
     "AES_CM_128_HMAC_SHA1_80": 30,
@@ -45,6 +50,13 @@ FREQ_TOLERANCE_HZ = 10.0
 DURATION_TOLERANCE_S = 0.2
 MIN_COMPLETENESS = 0.98
 FRAME_S = 0.01
+
+
+@pytest.fixture(scope="module")
+def calls(
+    srs_server: SrsProcess, tone_wav: Path, tmp_path_factory: pytest.TempPathFactory
+) -> CallBook:
+    return CallBook(srs_server, tone_wav, tmp_path_factory.mktemp("calls"), CASES)
 
 
 def _ids(cases: list[Case]) -> list[str]:
@@ -74,6 +86,12 @@ def test_call_is_answered_recorded_and_hung_up(calls: CallBook, case: Case) -> N
     assert recording["end_reason"] == "bye"
     assert recording["session_state"] == "finalized"
     assert len(recording["streams"]) == 1, recording["streams"]
+    troubles = [
+        line
+        for line in placed.srs_log.splitlines()
+        if line.startswith(("WARNING", "ERROR", "CRITICAL", "Traceback"))
+    ]
+    assert troubles == [], placed.srs_log
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids(CASES))
@@ -97,9 +115,7 @@ def test_offer_and_answer_on_the_wire(calls: CallBook, case: Case) -> None:
         chosen = answer.cryptos[0]
         # RFC 4568 §7.1.2: the answer echoes the tag and suite of one offered line and
         # carries the answerer's own key.
-        assert chosen.tag in offered and offered[chosen.tag].suite == chosen.suite, (
-            placed.answer()
-        )
+        assert chosen.tag in offered and offered[chosen.tag].suite == chosen.suite, placed.answer()
         assert len(chosen.key_salt) == KEY_SALT_BYTES[chosen.suite], placed.answer()
         assert chosen.key_salt not in {c.key_salt for c in offer.cryptos}, placed.answer()
     session = placed.session
@@ -111,32 +127,28 @@ def test_offer_and_answer_on_the_wire(calls: CallBook, case: Case) -> None:
     assert [s["srtp"] for s in session["streams"]] == [case.srtp]
 
 
-def _tone_frames(placed: PlacedCall) -> np.ndarray:
-    """Per 10 ms frame: does it carry the tone?  The threshold is a quarter of the played
-    level because pjmedia's G.722 encoder scales 16-bit PCM down to the codec's 14-bit
-    range by one bit (PJMEDIA_G722_DEFAULT_PCM_SHIFT), so its tone decodes 6 dB lower
-    than it was played; silence frames are far below either."""
+def _tone_frames(placed: PlacedCall) -> tuple[NDArray[np.int16], NDArray[np.bool_]]:
+    """The recording in 10 ms frames, and which frames carry the tone.  The threshold is a
+    quarter of the played level because pjmedia's G.722 encoder shifts 16-bit PCM down one
+    bit to the codec's 14-bit range (FFmpeg, which srs decodes with, does not), so pjsua's
+    G.722 tone decodes 6 dB lower than it was played; silence is far below either."""
     size = round(placed.rate * FRAME_S)
     frames = placed.samples[: len(placed.samples) // size * size].reshape(-1, size)
     energy = np.sqrt(np.mean(frames.astype(np.float64) ** 2, axis=1))
     expected = TONE_AMPLITUDE * 32767 / np.sqrt(2)
-    return np.asarray(energy > 0.25 * expected)
+    return frames, energy > 0.25 * expected
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids(CASES))
 def test_recording_decodes_to_the_tone(calls: CallBook, case: Case) -> None:
     placed = _placed(calls, case)
     assert placed.rate > 0 and len(placed.samples) > 0, placed.describe()
-    loud = _tone_frames(placed)
-    size = round(placed.rate * FRAME_S)
-    tone = np.concatenate(
-        [placed.samples[i * size : (i + 1) * size] for i in np.flatnonzero(loud)] or [[]]
-    )
+    frames, loud = _tone_frames(placed)
+    tone = frames[loud].ravel()
     freq = dominant_frequency(tone, placed.rate)
     assert abs(freq - TONE_HZ) <= FREQ_TOLERANCE_HZ, f"dominant {freq:.1f} Hz, rms {rms(tone)}"
     played = placed.report["hangup_at"] - placed.report["tone_started_at"]
     recorded = float(loud.sum()) * FRAME_S
-    print(f"{case.name}: {freq:.2f} Hz, tone recorded {recorded:.2f} s, played {played:.3f} s")
     assert abs(recorded - played) <= DURATION_TOLERANCE_S, (
         f"tone recorded for {recorded:.2f} s, played for {played:.2f} s"
     )
@@ -171,7 +183,9 @@ def test_media_was_received_and_decrypted(calls: CallBook, case: Case) -> None:
 @pytest.mark.parametrize("case", [PCMU_SDES, G722_SDES], ids=_ids([PCMU_SDES, G722_SDES]))
 def test_recording_reports_codec_and_packets(calls: CallBook, case: Case) -> None:
     """The stream as the API describes it: what was decoded, and how much of it."""
-    stream = _placed(calls, case).recording["streams"][0]  # type: ignore[index]
+    recording = _placed(calls, case).recording
+    assert recording is not None
+    stream = recording["streams"][0]
     assert (stream["codec"] or "").upper() == case.encoding, stream
     assert stream["packets"] is not None, stream
     assert stream["packets"] >= MIN_COMPLETENESS * stream["expected"], stream

@@ -1,0 +1,1 @@
+"""The audit log: who played, downloaded, controlled or deleted what."""

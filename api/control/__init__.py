@@ -1,0 +1,1 @@
+"""Control of live recordings: pause, mute, keep, annotations."""

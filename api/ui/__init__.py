@@ -1,0 +1,1 @@
+"""The server-rendered web UI: live board, search, player, embeddable player."""

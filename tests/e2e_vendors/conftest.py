@@ -1,0 +1,149 @@
+"""One real ``srs serve`` for the vendor suite (srs.testing), and a way to send a vendor
+scenario to it and fetch the recording it became through the HTTP API.
+
+Each scenario file is copied into the test's directory with the pcaps it plays, so the
+scenarios in sipp-scenarios/ stay as committed and the tones are known to the test.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from vendor_media import Flow, write_pcap
+
+from srs.media.wavfile import WavData, read_wav
+from srs.storage import Database
+from srs.storage.accounts import DEFAULT_TENANT, Accounts
+from srs.testing import SippResult, SrsServer, free_port_range, send_siprec_call, start_srs_server
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "sipp-scenarios"
+BIB_WAIT = 5.0  # [plugins.cisco_bib] wait: longer than a 3 s lone fork, so its deadline ends it
+_API_KEYS: dict[str, str] = {}  # server URL -> an admin API key
+
+
+def _admin_key(server: SrsServer) -> str:
+    """A system admin's API key, written into the server's own database (the API needs one)."""
+    db = Database(f"sqlite:///{(server.data_dir / 'srs.db').as_posix()}")
+    try:
+        accounts = Accounts(db, password_cost=2**4)
+        accounts.ensure_tenant(DEFAULT_TENANT)
+        user = accounts.create_user("e2e-vendors", "system-admin", DEFAULT_TENANT)
+        assert user.id is not None
+        return accounts.create_api_key(user.id, "e2e-vendors")[1]
+    finally:
+        db.dispose()
+
+
+@pytest.fixture(scope="session")
+def vendor_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SrsServer]:
+    """One server for the whole suite; a wide media range so that every call's ports are
+    consecutive (SIPp's pcap replay relies on it)."""
+    low, high = free_port_range(size=240)
+    server = start_srs_server(
+        tmp_path_factory.mktemp("srs-vendors"),
+        config={
+            "media": {"port_min": low, "port_max": high},
+            "plugins.cisco_bib": {"wait": BIB_WAIT},
+        },
+    )
+    try:
+        _API_KEYS[server.http_url] = _admin_key(server)
+        yield server
+    finally:
+        crashed = server.process.poll()
+        code = server.stop()
+    if crashed is not None:
+        raise AssertionError(f"srs serve died (exit {code}); log:\n{server.log_tail()}")
+
+
+@dataclass
+class Call:
+    """A scenario copied next to its pcaps, ready to be sent with a known Call-ID."""
+
+    server: SrsServer
+    path: Path
+    call_id: str
+
+    def run(self) -> SippResult:
+        return send_siprec_call(
+            self.server, self.path, extra_args=["-cid_str", self.call_id], timeout=30
+        )
+
+
+def prepare(
+    server: SrsServer,
+    workdir: Path,
+    scenario: str,
+    call_id: str,
+    pcaps: Mapping[str, Sequence[Flow]],
+) -> Call:
+    workdir.mkdir(parents=True, exist_ok=True)
+    path = workdir / scenario
+    shutil.copy(SCENARIOS / scenario, path)
+    for name, flows in pcaps.items():
+        write_pcap(workdir / name, flows)
+    return Call(server, path, call_id)
+
+
+def api(server: SrsServer, path: str, **query: str) -> Any:
+    url = f"{server.http_url}/api/v1{path}"
+    if query:
+        url += "?" + urllib.parse.urlencode(query)
+    request = urllib.request.Request(url, headers={"X-API-Key": _API_KEYS[server.http_url]})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def find_recordings(server: SrsServer, vendor_id: str, count: int = 1) -> list[dict[str, Any]]:
+    """Recordings found by ``vendor_id`` once ``count`` of them are finalized (15 s at most)."""
+    deadline = time.monotonic() + 15
+    while True:
+        page = api(server, "/recordings", vendor_id=vendor_id)
+        if len(page["items"]) >= count or time.monotonic() > deadline:
+            return list(page["items"])
+        time.sleep(0.25)
+
+
+def recording(server: SrsServer, vendor_id: str) -> dict[str, Any]:
+    """The one recording found by ``vendor_id``, in detail."""
+    found = find_recordings(server, vendor_id)
+    assert len(found) == 1, (
+        f"vendor_id={vendor_id!r} found {len(found)} recordings; log:\n{server.log_tail()}"
+    )
+    detail: dict[str, Any] = api(server, f"/recordings/{found[0]['id']}")
+    return detail
+
+
+def audio(server: SrsServer, detail: dict[str, Any], workdir: Path) -> WavData:
+    """The recording's first file, downloaded through the API."""
+    url = detail["files"][0]["url"]
+    if url.startswith("/"):
+        url = server.http_url + url
+    target = workdir / f"{detail['id']}.wav"
+    request = urllib.request.Request(url, headers={"X-API-Key": _API_KEYS[server.http_url]})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        target.write_bytes(response.read())
+    return read_wav(target)
+
+
+def streams_by_label(detail: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Stream label (or key) → the stream with its participant's name and AOR added."""
+    people = {p["participant_id"]: p for p in detail["participants"]}
+    out: dict[str, dict[str, Any]] = {}
+    for stream in detail["streams"]:
+        who = people.get(stream.get("participant_id") or "", {})
+        out[stream.get("label") or stream["key"]] = {
+            **stream,
+            "name": who.get("name"),
+            "aor": who.get("aor"),
+        }
+    return out
