@@ -139,7 +139,8 @@ def detail_table(results: list[LevelResult]) -> str:
     head = (
         "| calls | window s | sent | spooled | DB packets | streams with loss "
         "| UDP RcvbufErrors (host) | sender CPU % | late 1 ms slots | RSS before / during MB "
-        "| SIP socket drops | setup CPU ms per call | finalized | finalize max ms | finalize workers CPU s |"
+        "| SIP socket drops | setup CPU ms per call | finalized | finalize max ms "
+        "| finalize workers CPU s | load average |"
     )
     rows = [head, "|" + " ---: |" * 16]
     for r in results:

@@ -407,6 +407,12 @@ def main() -> None:
         help="py-spy record srs over each window into bench/out/pyspy-N.txt",
     )
     parser.add_argument(
+        "--tmpdir",
+        default=None,
+        help="where the per-level srs data dirs go (default: $TMPDIR or /tmp; "
+        "/dev/shm takes the disk's fsync latency out)",
+    )
+    parser.add_argument(
         "--http", action="store_true", help="run srs's HTTP API too (off: the bench reads SQLite)"
     )
     parser.add_argument("--no-doc", action="store_true", help="do not touch docs/performance.md")
@@ -419,7 +425,7 @@ def main() -> None:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     results = []
     for calls in levels:
-        workdir = Path(tempfile.mkdtemp(prefix=f"srs-bench-{calls}-"))
+        workdir = Path(tempfile.mkdtemp(prefix=f"srs-bench-{calls}-", dir=args.tmpdir))
         try:
             result = run_level(calls, args, exes, workdir)
         finally:

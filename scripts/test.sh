@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
-APT_PACKAGES=(sip-tester openssl python3-venv libbcg729-0 sqlite3 postgresql)
+APT_PACKAGES=(sip-tester openssl python3-venv libbcg729-0 sqlite3 postgresql chromium)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

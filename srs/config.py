@@ -195,6 +195,9 @@ class HttpConfig:
     host: str = _setting("0.0.0.0", _non_empty)
     port: int = _port(8080)
     enabled: bool = _setting(True)
+    #: HMAC secret for shared recording links; empty: generated once and kept in
+    #: ``<data_dir>/signing_secret``.
+    signing_secret: str = _setting("")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -692,7 +692,7 @@ def finalize_recording(
     out_dir.mkdir(parents=True, exist_ok=True)
     base = _safe(config.basename or recording_id)
     fixed = _group_channels(session)
-    if fixed is not None and config.layout != "separate":
+    if fixed is not None:
         groups, file_channel = _fixed_layout(streams, channels, fixed, base)
     else:
         groups, file_channel = _layout(streams, channels, config.layout, base)
@@ -746,8 +746,9 @@ def _layout(
 
 
 def _group_channels(session: dict[str, Any]) -> int | None:
-    """``group.channels`` of a multi-leg recording (docs/plugins.md): the file has that many
-    channels whatever the layout, each stream on its ``channel``, silence for a missing leg."""
+    """``group.channels`` of a multi-leg recording (docs/plugins.md): one file with that many
+    channels whatever ``layout`` says, each stream on its ``channel``, silence for a missing
+    leg."""
     group = session.get("group")
     channels = group.get("channels") if isinstance(group, dict) else None
     return channels if isinstance(channels, int) and channels >= 1 else None

@@ -598,7 +598,9 @@ class Recorder:
         data["siprec"] = any(bool(s.get("siprec")) for _, s in legs)
         data["metadata"] = [m for _, s in legs for m in _list(s.get("metadata"))]
         data["metadata_error"] = any(bool(s.get("metadata_error")) for _, s in legs)
-        data["streams"] = [st for _, s in legs for st in _list(s.get("streams"))]
+        # a leg that rejoins under the same name appends to the same spool: list it once
+        by_key = {st.get("key"): st for _, s in legs for st in _list(s.get("streams"))}
+        data["streams"] = list(by_key.values())
         data["events"] = sorted(
             (e for _, s in legs for e in _list(s.get("events"))),
             key=lambda e: float(e.get("at") or 0.0) if isinstance(e, dict) else 0.0,

@@ -44,7 +44,9 @@ class Users:
             ("globex-admin", "tenant-admin", "globex", None),
             ("sys", "system-admin", "acme", None),
         ):
-            user = state.accounts.create_user(name, role, tenant, agent_id=agent, password="secret-pw")
+            user = state.accounts.create_user(
+                name, role, tenant, agent_id=agent, password="secret-pw"
+            )
             assert user.id is not None
             self.ids[name] = user.id
             self.keys[name] = state.accounts.create_api_key(user.id, "k")[1]
@@ -112,10 +114,17 @@ def test_password_login_cookie_and_csrf(anonymous: TestClient[Litestar], users: 
     allowed = anonymous.patch("/api/v1/sessions/x", json={}, headers={"X-Requested-With": "ui"})
     assert allowed.status_code == 404
     token = ok.json()["token"]
-    assert anonymous.post("/api/v1/auth/logout", headers={"X-Requested-With": "ui"}).status_code == 204
+    assert (
+        anonymous.post("/api/v1/auth/logout", headers={"X-Requested-With": "ui"}).status_code == 204
+    )
     anonymous.cookies.clear()
-    assert anonymous.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
-    audit = users.state.accounts.list_audit(__import__("srs.storage.accounts", fromlist=["AuditQuery"]).AuditQuery(action="login"))
+    assert (
+        anonymous.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code
+        == 401
+    )
+    audit = users.state.accounts.list_audit(
+        __import__("srs.storage.accounts", fromlist=["AuditQuery"]).AuditQuery(action="login")
+    )
     assert [e.outcome for e in audit] == ["ok", "denied"]
 
 
@@ -147,7 +156,9 @@ def test_tenant_isolation_of_recordings(anonymous: TestClient[Litestar], users: 
         response = anonymous.request(method, path, headers=users.h("acme-admin"), json=body)
         assert response.status_code == 404, (method, path, response.text)
         assert "g1" in response.json()["detail"]
-    assert anonymous.get("/api/v1/recordings/g1", headers=users.h("globex-admin")).status_code == 200
+    assert (
+        anonymous.get("/api/v1/recordings/g1", headers=users.h("globex-admin")).status_code == 200
+    )
 
 
 @pytest.mark.usefixtures("stored")
@@ -187,7 +198,9 @@ def test_live_sessions_are_isolated(
     listed = anonymous.get("/api/v1/sessions", headers=users.h("acme-super")).json()
     assert [s["id"] for s in listed["items"]] == ["live-a"]
     assert listed["items"][0]["tenant_id"] == "acme"
-    assert anonymous.get("/api/v1/sessions/live-g", headers=users.h("acme-super")).status_code == 404
+    assert (
+        anonymous.get("/api/v1/sessions/live-g", headers=users.h("acme-super")).status_code == 404
+    )
     agent = anonymous.get("/api/v1/sessions", headers=users.h("acme-agent")).json()
     assert agent["items"] == []  # no live call of agent A7
     refused = anonymous.post("/api/v1/sessions/live-a/pause", headers=users.h("acme-agent"))
@@ -226,13 +239,20 @@ def test_role_limits_on_user_management(anonymous: TestClient[Litestar], users: 
     assert anonymous.get("/api/v1/users", headers=users.h("acme-super")).status_code == 403
     tenants = anonymous.post("/api/v1/tenants", headers=admin, json={"id": "t3", "name": "T3"})
     assert tenants.status_code == 403
-    by_sys = anonymous.post("/api/v1/tenants", headers=users.h("sys"), json={"id": "t3", "name": "T3"})
+    by_sys = anonymous.post(
+        "/api/v1/tenants", headers=users.h("sys"), json={"id": "t3", "name": "T3"}
+    )
     assert by_sys.status_code == 201
     listed = anonymous.get("/api/v1/tenants", headers=admin).json()["items"]
     assert [t["id"] for t in listed] == ["acme"]
     # a supervisor may still manage its own API keys
     own = users.ids["acme-super"]
-    key = anonymous.post(f"/api/v1/users/{own}/api-keys", headers=users.h("acme-super"), json={"name": "crm"})
+    key = anonymous.post(
+        f"/api/v1/users/{own}/api-keys", headers=users.h("acme-super"), json={"name": "crm"}
+    )
     assert key.status_code == 201
     assert key.json()["key"].startswith("srs_")
-    assert anonymous.get("/api/v1/sessions", headers={"X-API-Key": key.json()["key"]}).status_code == 200
+    assert (
+        anonymous.get("/api/v1/sessions", headers={"X-API-Key": key.json()["key"]}).status_code
+        == 200
+    )

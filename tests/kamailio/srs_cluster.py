@@ -119,7 +119,7 @@ def recording_for(node: SrsServer, call_id: str, api_key: str) -> dict[str, Any]
 
 
 def wait_recording(
-    node: SrsServer, call_id: str, api_key: str, timeout: float = 15.0
+    node: SrsServer, call_id: str, api_key: str, timeout: float = 30.0
 ) -> dict[str, Any]:
     """Recordings appear once finalized, shortly after the BYE: poll for it."""
     deadline = time.monotonic() + timeout

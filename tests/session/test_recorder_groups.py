@@ -3,6 +3,7 @@ classified by a plugin and recorded into one recording (docs/plugins.md steps 1-
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -12,6 +13,8 @@ from typing import Any
 import numpy as np
 import pytest
 from corpus_messages import corpus, dialog_for, parse_request, with_body
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from session_fakes import FakePorts, counting_key, id_sequence
 
 from srs.media.finalize import FinalizeConfig, finalize_recording
@@ -280,7 +283,7 @@ def _finalize(tmp_path: Path, legs: list[StreamFixture], layout: str) -> Any:
     return finalize_recording(spool, tmp_path / "out", config)
 
 
-@pytest.mark.parametrize("layout", ["stereo", "mixed", "multichannel"])
+@pytest.mark.parametrize("layout", ["stereo", "mixed", "multichannel", "separate"])
 def test_finalize_puts_each_leg_on_its_channel(tmp_path: Path, layout: str) -> None:
     result = _finalize(tmp_path, [_leg("farend", 1, 1000.0), _leg("nearend", 0, 440.0)], layout)
     (file,) = result.files
@@ -299,3 +302,91 @@ def test_finalize_missing_leg_channel_is_silence(tmp_path: Path) -> None:
     assert wav.samples.shape[1] == 2
     assert not np.any(wav.samples[:, 0])
     assert abs(dominant_frequency(wav.samples[:, 1], wav.sample_rate) - 1000.0) < 20
+
+
+def test_leg_with_another_channel_count_is_an_ordinary_call(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    bib = FakeBib()
+
+    def classify(request: SipRequest, now: float) -> CallClassification | None:
+        found = bib(request, now)
+        if found is not None and found.leg == "farend":
+            return dataclasses.replace(found, channels=3)
+        return found
+
+    rec = recorder(classify)
+    answer(rec, NEAR_INVITE, NEAR_ACK, 1000.0)
+    with caplog.at_level(logging.WARNING, logger="srs.session"):
+        answer(rec, FAR_INVITE, FAR_ACK, 1000.5)
+    assert "says channels=3, the group has 2" in caplog.text
+    opened = [e for e in rec.take_events() if isinstance(e, StreamOpened)]
+    assert [e.recording_id for e in opened] == ["rec1", "rec2"]
+
+
+def test_leg_that_rejoins_under_its_name_is_listed_once() -> None:
+    rec = recorder(FakeBib())
+    near = answer(rec, NEAR_INVITE, NEAR_ACK, 1100.0)
+    answer(rec, FAR_INVITE, FAR_ACK, 1100.1)
+    rec.on_terminated(dialog_for(near), "bye", 1101.0)
+    again = with_body(near, "INVITE", b"", None)
+    again.headers.set("Call-ID", "rejoined@10.48.38.5")
+    assert rec.on_invite(dialog_for(again), again, 1102.0).status == 200
+    snap = snapshots(rec.take_events())[-1]
+    assert sorted(s["key"] for s in snap["streams"]) == ["farend", "nearend"]
+    assert [leg["leg"] for leg in snap["group"]["legs"]] == ["nearend", "farend", "nearend"]
+
+
+# -- the ending rule over random arrival orders (hypothesis) ------------------------------
+
+W = 20  # the wait, in ticks (one tick = 0.1 s)
+
+
+def expected_ends(legs: list[tuple[str, int, int]]) -> list[int]:
+    """The rule of docs/plugins.md step 8, written out for one or two legs."""
+    (_, a1, e1), *rest = sorted(legs, key=lambda leg: leg[1])
+    alone = max(e1, a1 + W)
+    if not rest:
+        return [alone]
+    _, a2, e2 = rest[0]
+    if a2 < alone:
+        return [max(e1, e2)]
+    return [alone, max(e2, a2 + W)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.sampled_from(["nearend", "farend"]), min_size=1, max_size=2, unique=True),
+    st.lists(st.integers(0, 60), min_size=2, max_size=2),
+    st.lists(st.integers(1, 60), min_size=2, max_size=2),
+)
+def test_group_ends_once_when_every_leg_ended_and_complete_or_late(
+    roles: list[str], arrivals: list[int], durations: list[int]
+) -> None:
+    legs = [(role, arrivals[i], arrivals[i] + durations[i]) for i, role in enumerate(roles)]
+    times = [t for _, a, e in legs for t in (a, e)] + [a + W for _, a, _ in legs]
+    assume(len(set(times)) == len(times))  # no ties: the order of equal times is arbitrary
+    files = {"nearend": (NEAR_INVITE, NEAR_ACK), "farend": (FAR_INVITE, FAR_ACK)}
+    rec = recorder(FakeBib())
+    actions = sorted(
+        [(a, "join", role) for role, a, _ in legs] + [(e, "leave", role) for role, _, e in legs]
+    )
+    invites: dict[str, SipRequest] = {}
+    ended: list[RecordingEnded] = []
+
+    def run_timers(until: float) -> None:
+        while (at := rec.get_timer()) is not None and at <= until:
+            rec.handle_timer(at)
+            ended.extend(e for e in rec.take_events() if isinstance(e, RecordingEnded))
+
+    for tick, action, role in actions:
+        run_timers(tick / 10)
+        if action == "join":
+            invites[role] = answer(rec, *files[role], tick / 10)
+        else:
+            rec.on_terminated(dialog_for(invites[role]), "bye", tick / 10)
+        ended.extend(e for e in rec.take_events() if isinstance(e, RecordingEnded))
+    run_timers(float("inf"))
+    assert [round(e.now * 10) for e in ended] == expected_ends(legs)
+    assert len({e.recording_id for e in ended}) == len(ended)
+    assert rec.get_timer() is None and len(rec.groups) == 0

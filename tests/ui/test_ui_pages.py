@@ -117,7 +117,9 @@ def test_player(browser: TestClient[Litestar], recording: str, state: AppState) 
         assert status == 200, url
 
 
-def test_player_plays_g711_as_pcm(browser: TestClient[Litestar], state: AppState, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_player_plays_g711_as_pcm(
+    browser: TestClient[Litestar], state: AppState, tmp_path: Path
+) -> None:
     path = tmp_path / "g.wav"
     path.write_bytes(b"RIFF")  # never read: only the format decides the URL
     result = example_result(path)
