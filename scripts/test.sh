@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
-APT_PACKAGES=(sip-tester openssl python3-venv libbcg729-0 sqlite3 postgresql chromium)
+APT_PACKAGES=(sip-tester openssl python3-venv libbcg729-0 sqlite3 postgresql chromium kamailio)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -13,6 +13,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
     $SUDO apt-get update -q
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${missing[@]}"
 fi
+# The tests start their own Kamailio; the packaged service must not hold port 5060.
+$SUDO systemctl disable --now kamailio >/dev/null 2>&1 || true
 SRS_PIP_EXTRA="[test,postgres]" bash scripts/setup.sh
 # Storage tests also run against a real PostgreSQL (Debian's cluster on this machine).
 SRS_TEST_DATABASE_URL="${SRS_TEST_DATABASE_URL:-$(bash scripts/start-postgres.sh)}"

@@ -198,6 +198,8 @@ class HttpConfig:
     #: HMAC secret for shared recording links; empty: generated once and kept in
     #: ``<data_dir>/signing_secret``.
     signing_secret: str = _setting("")
+    #: Bearer token required by ``/metrics``; empty: ``/metrics`` is open.
+    metrics_token: str = _setting("")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -219,6 +221,25 @@ class PluginsConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class TenantsConfig:
+    """Which tenant a recording belongs to when its metadata does not say."""
+
+    default: str = _setting("default", _non_empty)
+    #: ``[tenants.sources]``: SRC address (IP or CIDR) or SIP host → tenant name.
+    sources: dict[str, str] = field(
+        default_factory=dict,
+        metadata={"check": None, "derived": False, "kind": None, "tables": True},
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetentionConfig:
+    """How long soft-deleted recordings are kept before they are erased."""
+
+    purge_after_days: int = _setting(30, _at_least(0))
+
+
+@dataclass(frozen=True, kw_only=True)
 class Config:
     """The whole validated configuration; build it with :func:`load_config`."""
 
@@ -229,6 +250,8 @@ class Config:
     http: HttpConfig = field(default_factory=HttpConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     plugins: PluginsConfig = field(default_factory=PluginsConfig)
+    tenants: TenantsConfig = field(default_factory=TenantsConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
 
 
 SECTIONS: dict[str, type[Any]] = {
@@ -239,6 +262,8 @@ SECTIONS: dict[str, type[Any]] = {
     "http": HttpConfig,
     "logging": LoggingConfig,
     "plugins": PluginsConfig,
+    "tenants": TenantsConfig,
+    "retention": RetentionConfig,
 }
 
 
@@ -370,6 +395,9 @@ def build_config(
             if section == "plugins" and isinstance(value, Mapping):
                 values.setdefault("settings", {})[key] = dict(value)
                 continue
+            if section == "tenants" and key == "sources":
+                values["sources"] = _tenant_sources(value)
+                continue
             _check_key(section, key)
             dotted = f"{section}.{key}"
             coerced = _coerce(dotted, hints[key], value)
@@ -383,6 +411,21 @@ def build_config(
     config = Config(**sections)
     _check_consistency(config)
     return config
+
+
+def _tenant_sources(value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(
+            f"tenants.sources: must be a table of address or host = tenant, got {value!r}",
+            "tenants.sources",
+        )
+    for source, tenant in value.items():
+        if not isinstance(tenant, str) or not tenant:
+            raise ConfigError(
+                f"tenants.sources.{source}: must be a tenant name (a string), got {tenant!r}",
+                f"tenants.sources.{source}",
+            )
+    return dict(value)
 
 
 def _derive(given: dict[str, dict[str, Any]], detect_host: Callable[[], str]) -> None:
@@ -600,6 +643,9 @@ def to_toml(config: Config) -> str:
                 lines.append(f"{key} = {_toml_value(data[section][key])}")
             else:
                 lines.append(f"# {key} = (unset)")
+    if config.tenants.sources:
+        lines += ["", "[tenants.sources]"]
+        lines += [f"{_toml_value(k)} = {_toml_value(v)}" for k, v in config.tenants.sources.items()]
     for name, table in config.plugins.settings.items():
         lines += ["", f"[plugins.{name}]"]
         lines += [f"{key} = {_toml_value(value)}" for key, value in table.items()]

@@ -133,7 +133,10 @@ class ServerControl:
         return self._states.get(recording_id)
 
     def _live(self, recording_id: str) -> tuple[Mapping[str, Any], ControlState]:
-        snapshot = self.live.get_session(recording_id)
+        try:
+            snapshot = self.live.get_session(recording_id)
+        except KeyError:  # the registry still lists it, the capture engine has let go
+            snapshot = None
         if snapshot is None or snapshot.get("state") == "terminated":
             raise _not_live(recording_id)
         state = self._states.get(recording_id) or ControlState(recording_id)

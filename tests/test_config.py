@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from srs import __version__
 from srs.config import (
+    SECTIONS,
     Config,
     ConfigError,
     build_config,
@@ -316,7 +317,7 @@ def test_every_key_has_an_env_name() -> None:
     assert env_name("sip.udp_port") == "SRS_SIP__UDP_PORT"
     assert len(keys) == sum(
         len([f for f in dataclasses.fields(getattr(Config(), s)) if not f.metadata.get("tables")])
-        for s in ("sip", "media", "recording", "storage", "http", "logging", "plugins")
+        for s in SECTIONS
     )
 
 

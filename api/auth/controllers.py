@@ -149,15 +149,13 @@ class UserController(Controller):
     tags = ["users"]
 
     @staticmethod
-    def _visible_user(
-        app_state: AppState, principal: Principal, user_id: int, *, manage: bool = True
-    ) -> User:
+    def _visible_user(app_state: AppState, principal: Principal, user_id: int) -> User:
         """The user, if in the caller's scope; others' accounts need user management."""
         user = app_state.accounts.get_user(user_id)
         scope = tenant_scope(principal)
         if user is None or (scope is not None and user.tenant_id != scope):
             raise NotFoundError(f"user {user_id} not found", field="user_id")
-        if manage and user.id != principal.user_id:
+        if user.id != principal.user_id:
             require(principal, MANAGE_USERS)
         return user
 
@@ -220,7 +218,7 @@ class UserController(Controller):
         principal: NamedDependency[Principal],
     ) -> UserOut:
         """One user (yourself, or any of your tenant with user management)."""
-        return user_out(self._visible_user(app_state, principal, user_id, manage=False))
+        return user_out(self._visible_user(app_state, principal, user_id))
 
     @patch("/{user_id:int}", operation_id="UpdateUser", sync_to_thread=True)
     def update_user(
@@ -232,17 +230,8 @@ class UserController(Controller):
         request: Request[Any, Any, Any],
     ) -> UserOut:
         """Change role, agent id, disabled or password (your own password: anyone)."""
-        user = self._visible_user(app_state, principal, user_id, manage=True)
-        changes = {
-            k: v
-            for k, v in (
-                ("role", data.role),
-                ("agent_id", data.agent_id),
-                ("disabled", data.disabled),
-                ("password", data.password),
-            )
-            if v is not None
-        }
+        user = self._visible_user(app_state, principal, user_id)
+        changes = data.changes()
         if set(changes) - {"password"}:
             require(principal, MANAGE_USERS)
         if changes.get("role") == "system-admin" and not allowed(principal, MANAGE_TENANTS):
@@ -279,7 +268,7 @@ class UserController(Controller):
     ) -> None:
         """Delete a user with its API keys and sessions."""
         require(principal, MANAGE_USERS)
-        user = self._visible_user(app_state, principal, user_id, manage=True)
+        user = self._visible_user(app_state, principal, user_id)
         if user.id == principal.user_id:
             raise ConflictError("you cannot delete yourself", field="user_id")
         if user.role == "system-admin" and not allowed(principal, MANAGE_TENANTS):
@@ -303,7 +292,7 @@ class UserController(Controller):
         principal: NamedDependency[Principal],
     ) -> ApiKeyList:
         """A user's API keys (never the secrets)."""
-        self._visible_user(app_state, principal, user_id, manage=True)
+        self._visible_user(app_state, principal, user_id)
         return ApiKeyList([_key_out(k) for k in app_state.accounts.list_api_keys(user_id)])
 
     @post("/{user_id:int}/api-keys", operation_id="CreateApiKey", sync_to_thread=True)
@@ -316,7 +305,7 @@ class UserController(Controller):
         request: Request[Any, Any, Any],
     ) -> ApiKeyCreated:
         """A new API key for an integration; the key is in this response only."""
-        user = self._visible_user(app_state, principal, user_id, manage=True)
+        user = self._visible_user(app_state, principal, user_id)
         try:
             row, key = app_state.accounts.create_api_key(user_id, data.name)
         except AccountError as exc:
@@ -347,7 +336,7 @@ class UserController(Controller):
         request: Request[Any, Any, Any],
     ) -> None:
         """Revoke an API key (immediately refused afterwards)."""
-        user = self._visible_user(app_state, principal, user_id, manage=True)
+        user = self._visible_user(app_state, principal, user_id)
         if not app_state.accounts.revoke_api_key(user_id, key_id):
             raise NotFoundError(f"api key {key_id!r} not found", field="key_id")
         audit(

@@ -351,6 +351,24 @@ class Catalog:
         session.refresh(row)
         return row
 
+    def claim(self, snapshot: Mapping[str, Any]) -> str:
+        """Record the tenant of a live session from its snapshot (the server calls this
+        for each ``SessionSnapshot``, on its database thread): set when missing, and
+        replaced when the metadata names a tenant explicitly.  Returns the tenant."""
+        rid = snapshot.get("recording_id")
+        if not isinstance(rid, str) or not rid:
+            raise CatalogError("snapshot.recording_id: must be a non-empty string", "recording_id")
+        tenant = self.rules.tenant_for_snapshot(snapshot)
+        facts = snapshot.get("facts")
+        explicit = isinstance(facts, Mapping) and bool(facts.get("tenant"))
+        with self.db.writing() as session:
+            row = session.get(RecordingAnnotation, rid)
+            if row is None or row.tenant_id is None or (explicit and row.tenant_id != tenant):
+                row = row or RecordingAnnotation(recording_id=rid)
+                row.tenant_id = tenant
+                self._save(session, row)
+            return row.tenant_id or tenant
+
     def tenant_of_session(self, recording_id: str) -> str | None:
         """The stored tenant of a recording id, deriving (and storing) it when missing."""
         self.sync([recording_id])
@@ -365,7 +383,8 @@ class Catalog:
 
     def sync(self, recording_ids: Sequence[str] | None = None) -> int:
         """Give every finalized recording without a tenant its derived tenant; returns how
-        many rows changed.  Cheap when nothing is missing (one anti-join)."""
+        many rows changed.  Cheap when nothing is missing: one anti-join, read without
+        taking the write lock (which the recorder's writes share)."""
         ann = RecordingAnnotation
         query = (
             select(Recording, RecordingSession, ann)
@@ -375,6 +394,9 @@ class Catalog:
         )
         if recording_ids is not None:
             query = query.where(col(Recording.id).in_(list(recording_ids)))
+        with self.db.session() as session:
+            if session.exec(query.limit(1)).first() is None:
+                return 0
         with self.db.writing() as session:
             rows = list(session.exec(query).all())
             for recording, stored, annotation in rows:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from litestar.testing import TestClient
 
 from api.state import AppState, DictLiveSessions
 from srs.storage import Repository
+from srs.storage.accounts import AuditQuery
 from srs.storage.examples import EPOCH, example_result, example_snapshot
 
 AUDIO = b"RIFF" + bytes(2000)
@@ -122,9 +122,7 @@ def test_password_login_cookie_and_csrf(anonymous: TestClient[Litestar], users: 
         anonymous.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code
         == 401
     )
-    audit = users.state.accounts.list_audit(
-        __import__("srs.storage.accounts", fromlist=["AuditQuery"]).AuditQuery(action="login")
-    )
+    audit = users.state.accounts.list_audit(AuditQuery(action="login"))
     assert [e.outcome for e in audit] == ["ok", "denied"]
 
 
@@ -237,6 +235,23 @@ def test_role_limits_on_user_management(anonymous: TestClient[Litestar], users: 
     globex_id = users.ids["globex-admin"]
     assert anonymous.get(f"/api/v1/users/{globex_id}", headers=admin).status_code == 404
     assert anonymous.get("/api/v1/users", headers=users.h("acme-super")).status_code == 403
+    admin_id = users.ids["acme-admin"]
+    assert (
+        anonymous.get(f"/api/v1/users/{admin_id}", headers=users.h("acme-super")).status_code == 403
+    )
+    myself = anonymous.get(
+        f"/api/v1/users/{users.ids['acme-super']}", headers=users.h("acme-super")
+    )
+    assert myself.json()["username"] == "acme-super"
+    new_id = created.json()["id"]
+    changed = anonymous.patch(f"/api/v1/users/{new_id}", headers=admin, json={"agent_id": "A9"})
+    assert changed.json()["agent_id"] == "A9"
+    cleared = anonymous.patch(f"/api/v1/users/{new_id}", headers=admin, json={"agent_id": None})
+    assert (cleared.json()["agent_id"], cleared.json()["role"]) == (None, "agent")
+    promote = anonymous.patch(
+        f"/api/v1/users/{new_id}", headers=admin, json={"role": "system-admin"}
+    )
+    assert (promote.status_code, promote.json()["field"]) == (403, "role")
     tenants = anonymous.post("/api/v1/tenants", headers=admin, json={"id": "t3", "name": "T3"})
     assert tenants.status_code == 403
     by_sys = anonymous.post(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from litestar import Litestar
@@ -186,8 +187,8 @@ def test_live_session_shows_codecs_counters_and_hold(
     assert session["held"] is False  # s1 is still sending
 
 
-def _events(client: TestClient[Litestar], query: str) -> list[tuple[str, dict[str, object]]]:
-    out: list[tuple[str, dict[str, object]]] = []
+def _events(client: TestClient[Litestar], query: str) -> list[tuple[str, dict[str, Any]]]:
+    out: list[tuple[str, dict[str, Any]]] = []
     with client.stream("GET", f"/api/v1/sessions/events{query}") as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
@@ -264,3 +265,26 @@ def test_server_control_finish_discards_spool(tmp_path: Path, live: DictLiveSess
     assert not spool.exists()
     assert control.state("r1") is None
     assert control.finish("r2", tmp_path / "r2") is True  # never controlled: finalize it
+
+
+def test_server_control_fits_the_real_capture_engine(tmp_path: Path) -> None:
+    """Type-level and behavioural fit with ``CaptureEngine`` and ``LiveRegistry``."""
+    from srs.control import NotLiveError
+    from srs.media.capture import CaptureEngine
+    from srs.media.ports import UdpPortAllocator
+    from srs.server import LiveRegistry
+    from srs.session.plan import SessionSnapshot
+
+    engine = CaptureEngine(tmp_path, UdpPortAllocator("127.0.0.1", 40000, 40010))
+    registry = LiveRegistry(engine)
+    control = ServerControl(engine, registry)
+    snapshot = example_snapshot("r1")
+    engine.apply(SessionSnapshot("r1", snapshot))  # as Server._apply does, in this order
+    registry.update("r1", snapshot)
+    assert control.pause("r1", True, EPOCH).paused is True
+    assert control.mute("r1", "alice", True, EPOCH).muted == {"alice"}  # no open stream yet
+    with pytest.raises(NotLiveError, match="'r2' is not being recorded now"):
+        control.pause("r2", True, EPOCH)
+    registry.update("r3", example_snapshot("r3"))  # registry ahead of the engine
+    with pytest.raises(NotLiveError):
+        control.pause("r3", True, EPOCH)

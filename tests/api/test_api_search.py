@@ -203,3 +203,15 @@ def test_tenant_rules() -> None:
     snapshot = example_snapshot("x")
     snapshot["sip"]["source"] = "10.1.9.9:5061"
     assert rules.tenant_for_snapshot(snapshot) == "acme"
+
+
+def test_claim_records_the_tenant_of_a_live_session(state: AppState, repo: Repository) -> None:
+    state.catalog.rules = TenantRules(sources={"127.0.0.1": "lab"})
+    snapshot = example_snapshot("live-1")
+    repo.upsert_session(snapshot)
+    assert state.catalog.claim(snapshot) == "lab"
+    assert state.catalog.tenant_of_session("live-1") == "lab"
+    snapshot["facts"]["tenant"] = "acme"  # a later metadata version names the tenant
+    assert state.catalog.claim(snapshot) == "acme"
+    del snapshot["facts"]["tenant"]
+    assert state.catalog.claim(snapshot) == "acme"  # a derived guess does not override

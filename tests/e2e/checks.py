@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness import Audio, SrsServer
+from harness import Audio, SippRun, SrsServer
 
 from srs.testing_media import dominant_frequency
 
@@ -97,3 +97,12 @@ def check_two_tones(
                 f"label {label}: silence starts at {start:.3f} s, expected {want_start:.3f} s"
             )
     return audio
+
+
+def check_pcap_ports(run: SippRun) -> None:
+    """SIPp replays flow *k* of a pcap to (first answered port + 2k): the 2-stream tests
+    only mean something if srs answered ports p and p + 2."""
+    ports = run.answered_ports()[:2]  # the first answer's (re-INVITEs answer again)
+    assert len(ports) == 2 and ports[1] == ports[0] + 2, (
+        f"srs answered RTP ports {ports}; SIPp's pcap replay needs p, p + 2"
+    )

@@ -29,6 +29,7 @@ from typing import Any
 import httpx
 import numpy as np
 from numpy.typing import NDArray
+from tls_pki import make_pki
 
 HOST = "127.0.0.1"
 REPO = Path(__file__).resolve().parents[2]
@@ -52,16 +53,20 @@ def _bindable(port: int, kind: int) -> bool:
 _handed_out: set[int] = set()
 
 
-def free_port(*, tcp: bool = True, udp: bool = True) -> int:
-    """A port free for TCP and UDP right now, never handed out before by this process."""
+def free_port(*, tcp: bool = True, udp: bool = True, span: int = 1) -> int:
+    """A port (the first of ``span`` consecutive ones) free for TCP and UDP right now and
+    never handed out before by this process."""
     for _ in range(500):
         port = random.randrange(20000, 39000)
-        if port in _handed_out:
+        block = range(port, port + span)
+        if any(p in _handed_out for p in block):
             continue
-        if (not tcp or _bindable(port, socket.SOCK_STREAM)) and (
-            not udp or _bindable(port, socket.SOCK_DGRAM)
+        if all(
+            (not tcp or _bindable(p, socket.SOCK_STREAM))
+            and (not udp or _bindable(p, socket.SOCK_DGRAM))
+            for p in block
         ):
-            _handed_out.add(port)
+            _handed_out.update(block)
             return port
     raise RuntimeError("no free port found")
 
@@ -119,8 +124,6 @@ class SrsServer:
         self.sip_port = free_port()
         self.http_port = free_port(udp=False)
         if self.tls:
-            from tls_pki import make_pki
-
             self.tls_port = free_port(udp=False)
             self.tls_ca, cert, key = make_pki(self.workdir / "pki", HOST)
             self.sip = {
@@ -377,6 +380,13 @@ class SippRun:
             f"sipp {self.scenario.name} over {self.transport} exited {status}\n{self.logs()}"
         )
 
+    def answered_ports(self) -> list[int]:
+        """The ``m=`` ports srs put in its SDP (from SIPp's message log), in order."""
+        text = (self.logdir / "messages.log").read_text(errors="replace")
+        ports = [int(p) for p in re.findall(r"^m=audio (\d+) ", text, re.M)]
+        low, high = self.server.port_min, self.server.port_max
+        return [p for p in ports if low <= p <= high]
+
     def logs(self) -> str:
         parts = [f"--- sipp command: {' '.join(self.args)}"]
         if self.output:
@@ -422,8 +432,8 @@ def sipp(
         HOST,
         "-p",
         str(free_port()),
-        "-mp",
-        str(free_port()),
+        "-mp",  # SIPp binds audio RTP/RTCP here and video RTP/RTCP at +2/+3
+        str(free_port(tcp=False, span=4)),
         "-cid_str",
         f"{token}-%u@%s",
         "-nostdin",

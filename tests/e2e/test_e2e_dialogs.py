@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from checks import DURATION_TOLERANCE, check_tone, check_two_tones
+from checks import DURATION_TOLERANCE, check_pcap_ports, check_tone, check_two_tones
 from harness import SCENARIOS, SrsServer, pause, play, scenario_copy, sipp
 from pcaps import call_pcap, pcap_media_duration
 
@@ -41,6 +41,35 @@ def test_trunk_delayed_offer(srs_server: SrsServer, logroot: Path, transport: st
     assert session["siprec"] is False, session
 
 
+BIB_FROM = (
+    '"1001" <sip:1001@[local_ip]:[local_port];x-nearend;x-refci=19301625;'
+    "x-nearendclusterid=StandAloneCluster;x-nearenddevice=SEP6C416A369525;"
+    "x-nearendaddr=1001;x-farendrefci=19301624;x-farendclusterid=StandAloneCluster;"
+    "x-farenddevice=SEP38ED18552A12;x-farendaddr=1000>"
+)
+PLAIN_FROM = '"1001" <sip:1001@[local_ip]:[local_port]>'
+
+
+def test_plain_trunk_delayed_offer(srs_server: SrsServer, logroot: Path, tmp_path: Path) -> None:
+    """The same delayed-offer call without the BIB marks: an ordinary mono recording."""
+    scenario = scenario_copy(
+        "uac-trunk-delayed-offer.xml",
+        tmp_path / "scenario",
+        [(BIB_FROM, PLAIN_FROM)] * 3,
+    )
+    sent = call_pcap(scenario.parent / "audio-1.pcap", freqs=(440.0,))
+    run = sipp(scenario, srs_server, "udp", logroot, pause_ms=3000).start()
+    run.check()
+    rec = srs_server.wait_recording(run.call_id)
+
+    assert rec["channels"] == 1, rec
+    assert abs(rec["duration"] - sent.media_duration) <= DURATION_TOLERANCE, rec["duration"]
+    audio = srs_server.audio(rec)
+    check_tone(audio, 0, 440.0, 0.0, audio.duration)
+    assert audio.silences(0) == [], audio.silences(0)
+    assert rec["completeness"] == 1.0, rec
+
+
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_reinvite_hold_resume(
     srs_server: SrsServer, logroot: Path, tmp_path: Path, transport: str
@@ -61,6 +90,7 @@ def test_reinvite_hold_resume(
     sent = call_pcap(scenario.parent / "audio.pcap", silent=hold)
     run = sipp(scenario, srs_server, transport, logroot).start()
     run.check()
+    check_pcap_ports(run)
     rec = srs_server.wait_recording(run.call_id)
 
     check_two_tones(
@@ -94,6 +124,7 @@ def test_update_with_partial_metadata(
     sent = call_pcap(scenario.parent / "audio.pcap")
     run = sipp(scenario, srs_server, transport, logroot).start()
     run.check()
+    check_pcap_ports(run)
     rec = srs_server.wait_recording(run.call_id)
 
     check_two_tones(srs_server, rec, sent.media_duration)

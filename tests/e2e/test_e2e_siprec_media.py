@@ -5,7 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from checks import ALICE, BOB, check_participant_numbers, check_participants, check_two_tones
+from checks import (
+    ALICE,
+    BOB,
+    check_participant_numbers,
+    check_participants,
+    check_pcap_ports,
+    check_two_tones,
+)
 from harness import SCENARIOS, SrsServer, scenario_copy, sipp
 from pcaps import call_pcap, pcap_media_duration
 
@@ -24,6 +31,7 @@ CODEC_SDP = {  # codec -> (payload type, rtpmap encoding)
 def test_basic_siprec_call(srs_server: SrsServer, logroot: Path, transport: str) -> None:
     run = sipp(SCENARIOS / "uac-siprec-basic.xml", srs_server, transport, logroot).start()
     run.check()
+    check_pcap_ports(run)
     rec = srs_server.wait_recording(run.call_id)
 
     check_participants(rec)
@@ -75,6 +83,7 @@ def test_codec_call(
     sent = call_pcap(scenario.parent / "audio.pcap", codec)
     run = sipp(scenario, srs_server, transport, logroot).start()
     run.check()
+    check_pcap_ports(run)
     rec = srs_server.wait_recording(run.call_id)
 
     check_participants(rec)
@@ -91,6 +100,7 @@ def test_dropped_packets_leave_silence(
     sent = call_pcap(scenario.parent / "audio.pcap", drop={0: lost})
     run = sipp(scenario, srs_server, transport, logroot).start()
     run.check()
+    check_pcap_ports(run)
     rec = srs_server.wait_recording(run.call_id)
 
     flow = sent.flows[0]

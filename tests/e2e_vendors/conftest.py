@@ -45,9 +45,10 @@ def _admin_key(server: SrsServer) -> str:
 
 @pytest.fixture(scope="session")
 def vendor_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SrsServer]:
-    """One server for the whole suite; a wide media range so that every call's ports are
-    consecutive (SIPp's pcap replay relies on it)."""
-    low, high = free_port_range(size=240)
+    """One server for the whole suite.  SIPp's pcap replay needs each call's media ports to
+    be consecutive, so the range is wide (no wrap-around) and below the kernel's ephemeral
+    ports and SIPp's own media ports (30000+), where no other socket takes one of them."""
+    low, high = free_port_range(size=240, low=20000, high=30000)
     server = start_srs_server(
         tmp_path_factory.mktemp("srs-vendors"),
         config={

@@ -108,6 +108,9 @@ class KamailioProxy:
     workdir: Path
     log_path: Path
 
+    def exited(self) -> bool:
+        return self.process.poll() is not None
+
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
