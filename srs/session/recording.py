@@ -673,9 +673,16 @@ def _group_participants(legs: list[tuple[Leg, dict[str, Any]]]) -> list[dict[str
 def _group_facts(group: RecordingGroup, legs: list[tuple[Leg, dict[str, Any]]]) -> CallFacts:
     """Every leg's facts (the lowest channel wins), the plugin's facts, the group's ids."""
     facts = CallFacts()
+    per_leg: list[tuple[str, str, str]] = []
     for leg, snap in sorted(legs, key=lambda pair: -pair[0].channel):
-        facts = facts.merged(call_facts_from_json(_dict(snap.get("facts"))))
+        own = call_facts_from_json(_dict(snap.get("facts")))
+        facts = facts.merged(own)
         facts.attributes.update(leg.facts)
+        per_leg += [(f"{kind}.{leg.name}", kind, value) for kind, value in own.vendor_ids.items()]
+    for leg_kind, kind, value in per_leg:  # every leg's ids stay searchable
+        if facts.vendor_ids.get(kind) != value:
+            facts.vendor_ids[leg_kind] = value
+    for leg in group.legs:
         facts.vendor_ids[f"sip_call_id.{leg.name}"] = leg.sip_call_id
     facts.vendor_ids["sip_call_id"] = group.legs[0].sip_call_id
     facts.vendor_ids["group_call_id"] = group.call_id

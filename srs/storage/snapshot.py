@@ -9,10 +9,13 @@ naming the key.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from srs.storage.columns import to_datetime
+
+_PHONE_NUMBER = re.compile(r"\+?[0-9*#]{2,32}")
 
 
 class SnapshotError(ValueError):
@@ -159,6 +162,17 @@ def _is_party(party: Mapping[str, Any], pid: str, aor: str | None, number: str |
     return bool(wanted) and wanted in (number, _aor_user(aor))
 
 
+def _number(item: Mapping[str, Any], aor: str | None) -> str | None:
+    """The participant's phone number: given, else the AOR's user part when it is one."""
+    given = _opt_str(item.get("number"))
+    if given:
+        return given
+    user = _aor_user(aor)
+    if user and _PHONE_NUMBER.fullmatch(user.replace("-", "").replace(" ", "")):
+        return user
+    return None
+
+
 def participant_rows(snapshot: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Participants with their channel (from the streams they send) and caller/callee role."""
     call = facts(snapshot)
@@ -171,18 +185,19 @@ def participant_rows(snapshot: Mapping[str, Any]) -> list[dict[str, Any]]:
     for number, item in enumerate(_list_of_dicts(snapshot, "participants", "snapshot")):
         pid = _opt_str(item.get("participant_id")) or f"p{number}"
         aor = _opt_str(item.get("aor"))
+        phone = _number(item, aor)
         role = _opt_str(item.get("role"))
         for candidate in ("caller", "callee"):
             if role is not None:
                 break
-            if _is_party(_party(call, candidate), pid, aor, _opt_str(item.get("number"))):
+            if _is_party(_party(call, candidate), pid, aor, phone):
                 role = candidate
         rows.append(
             {
                 "participant_id": pid,
                 "name": _opt_str(item.get("name")),
                 "aor": aor,
-                "number": _opt_str(item.get("number")),
+                "number": phone,
                 "channel": _opt_int(item.get("channel"))
                 if "channel" in item
                 else channels.get(pid),
@@ -281,7 +296,8 @@ def recording_fields(
             )
         if stream.get("gaps"):
             gaps[key] = stream["gaps"]
-    holds = result.get("holds") or []
+    # finalize writes every silenced span (hold, pause, mute) as ``intervals`` with a kind.
+    holds = result.get("holds") or result.get("intervals") or []
     return {
         "session_id": recording_id(snapshot),
         "call_id": _require_str(snapshot, "call_id", "snapshot"),

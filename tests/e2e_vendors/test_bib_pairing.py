@@ -20,6 +20,8 @@ pytestmark = pytest.mark.sipp
 
 NEAR_CALL_ID = "35554700-d6514bef-3281-526300e@10.48.38.5"  # CUCM 11.5 trace, INVITE #1
 FAR_CALL_ID = "35eddd80-d6514bf0-3283-526300e@10.48.38.5"  # INVITE #2
+NEAR_GUID = "0894781184-0000065536-0000000022-0086388750"  # Cisco-Guid of INVITE #1
+FAR_GUID = "0904781184-0000065536-0000000023-0086388750"  # and of INVITE #2
 NEAR_TONE, FAR_TONE = 440.0, 1000.0
 
 
@@ -66,6 +68,8 @@ def test_farend_first_pair_is_one_stereo_recording(
     assert attributes["group.incomplete"] == "false"
     assert attributes["cisco_bib.nearend_device"] == "SEP6C416A369525"
     assert detail["id"] in [r["id"] for r in find_recordings(vendor_server, group_call_id(detail))]
+    for guid in (NEAR_GUID, FAR_GUID):  # each fork's Cisco-Guid finds the one recording
+        assert detail["id"] in [r["id"] for r in find_recordings(vendor_server, guid)]
 
     assert detail["files"][0]["channels"] == 2
     wav = audio(vendor_server, detail, tmp_path)

@@ -144,7 +144,8 @@ def test_farend_first_pair_is_one_stereo_recording_near_end_left() -> None:
     ids = snap["facts"]["vendor_ids"]
     assert ids["sip_call_id.nearend"] == near.headers.get("Call-ID")
     assert ids["group_call_id"] == "call-1"
-    assert ids["cisco_guid"]  # from the Cisco-Guid header
+    assert ids["cisco_guid"] == near.headers.get("Cisco-Guid")  # the near end's wins
+    assert ids["cisco_guid.farend"] == far.headers.get("Cisco-Guid")  # still searchable
     assert snap["facts"]["attributes"]["cisco_bib.refci"] == "19301625"
     assert {p["participant_id"] for p in snap["participants"]} == {"nearend", "farend"}
 
