@@ -15,6 +15,7 @@ event loop (and with it RTP capture) never waits on SQLite or PostgreSQL.
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import contextlib
 import json
@@ -23,11 +24,12 @@ import multiprocessing
 import signal
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from srs.config import Config
+from srs.control import ServerControl
 from srs.media.capture import CaptureEngine, FinishedRecording
 from srs.media.ports import UdpPortAllocator
 from srs.metadata.facts import CallFacts
@@ -37,6 +39,7 @@ from srs.session.plan import CodecSpec, MediaEvent, RecordingEnded, SessionSnaps
 from srs.session.recording import Recorder, RecorderConfig
 from srs.sip.endpoint import EndpointConfig, SipEndpoint
 from srs.storage import Database, Repository
+from srs.storage.catalog import Catalog, TenantRules
 from srs.transport import Address, Received, SipTransport, make_server_ssl_context
 
 log = logging.getLogger("srs.server")
@@ -191,6 +194,13 @@ class Server:
             clock=time.time,
         )
         self.live = LiveRegistry(self.capture)
+        self.control = ServerControl(self.capture, self.live)
+        self.catalog = Catalog(self.db, TenantRules(config.tenants.default, config.tenants.sources))
+        self.sip_responses: collections.Counter[int] = collections.Counter()
+        #: Where each recording's SIP came from (first request), for the session row.
+        self._sources: dict[str, dict[str, str]] = {}
+        self._receiving_from: Address | None = None
+        self._last_purge = 0.0
         self.db_executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="srs-db")
         self.finalizers = concurrent.futures.ProcessPoolExecutor(
             max_workers=config.recording.finalize_workers,
@@ -261,7 +271,11 @@ class Server:
             self.endpoint.receive(message, source, now)
         except Exception:  # the endpoint promises not to raise; keep serving if it does
             log.exception("SIP endpoint failed on a message from %s", source)
-        self._pump()
+        self._receiving_from = source  # a recording first seen in this pump came from here
+        try:
+            self._pump()
+        finally:
+            self._receiving_from = None
 
     def _on_timer(self) -> None:
         self._timer = None
@@ -279,6 +293,8 @@ class Server:
 
     def _pump(self) -> None:
         for out in self.endpoint.take_outgoing():
+            if out.data.startswith(b"SIP/2.0 ") and out.data[8:11].isdigit():
+                self.sip_responses[int(out.data[8:11])] += 1
             try:
                 self.transport.send(out.data, out.dest)
             except Exception:
@@ -307,7 +323,12 @@ class Server:
         """Once a second: plugins with sans-IO cores run their own timers (never per packet)."""
         assert self.loop is not None
         self._tick_handle = self.loop.call_later(1.0, self._tick)
-        self._notify("srs_tick", now=time.time())
+        now = time.time()
+        self._notify("srs_tick", now=now)
+        if now - self._last_purge >= 3600:  # erase soft-deleted recordings past their grace
+            self._last_purge = now
+            grace = timedelta(days=self.config.retention.purge_after_days)
+            self._db(self.catalog.purge, datetime.now(UTC), grace)
         self._pump()
 
     # -- plugins seen by the recorder ------------------------------------------------
@@ -325,6 +346,8 @@ class Server:
 
     # -- media plan ------------------------------------------------------------------
     def _apply(self, event: MediaEvent) -> None:
+        if isinstance(event, SessionSnapshot):
+            self._add_source(event)
         try:
             finished = self.capture.apply(event)
         except Exception:
@@ -335,11 +358,13 @@ class Server:
             first = self.live.snapshot(event.recording_id) is None
             self.live.update(event.recording_id, snapshot)
             self._db(self.repository.upsert_session, snapshot)
+            self._db(self.catalog.claim, snapshot)  # its tenant, from metadata or source
             self._notify(
                 "srs_session_started" if first else "srs_session_updated", snapshot=snapshot
             )
         elif isinstance(event, RecordingEnded):
             snapshot = self.live.remove(event.recording_id) or {"recording_id": event.recording_id}
+            self._sources.pop(event.recording_id, None)
             self._ended_at[event.recording_id] = event.now
             self._db(
                 self.repository.end_session,
@@ -351,9 +376,27 @@ class Server:
         if finished is not None:
             self._finalize(finished)
 
+    def _add_source(self, event: SessionSnapshot) -> None:
+        """Put the SRC's address and transport into the snapshot (and so session.json and
+        the session row): the recorder only sees SIP requests, not where they came from."""
+        source = self._sources.get(event.recording_id)
+        if source is None and self._receiving_from is not None:
+            came = self._receiving_from
+            source = {"source": f"{came.host}:{came.port}", "transport": came.transport}
+            self._sources[event.recording_id] = source
+        if source is not None:
+            sip = event.data.get("sip")
+            merged = dict(sip) if isinstance(sip, dict) else {}
+            merged.update(source)
+            event.data["sip"] = merged
+
     # -- finalize --------------------------------------------------------------------
     def _finalize(self, finished: FinishedRecording) -> None:
         assert self.loop is not None
+        if not self.control.finish(finished.recording_id, finished.spool_dir):
+            # told "keep: false" while live: the spool was discarded, nothing to finalize
+            self._ended_at.pop(finished.recording_id, None)
+            return
         spool_dir = Path(finished.spool_dir)
         out_dir = Path(self.config.storage.recordings_dir) / time.strftime("%Y/%m/%d")
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -432,7 +475,16 @@ class Server:
         from api.app import create_app
         from api.state import AppState
 
-        app = create_app(AppState(config=self.config, db=self.db, live=self.live))
+        state = AppState(
+            config=self.config,
+            db=self.db,
+            live=self.live,
+            control=self.control,
+            tenants=self.catalog.rules,
+            sip_responses=lambda: dict(self.sip_responses),
+            metrics_token=self.config.http.metrics_token or None,
+        )
+        app = create_app(state)
         http = self.config.http
         server = _embedded_uvicorn_class()(
             uvicorn.Config(app, host=http.host, port=http.port, log_level="warning", lifespan="on")
