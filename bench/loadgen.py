@@ -77,6 +77,11 @@ def sipp_command(
         "-trace_rtt",
         "-rtt_freq",
         "1",
+        "-trace_stat",
+        "-stf",
+        str(ports_log.with_name(ports_log.stem + "-stat.csv")),
+        "-fd",
+        "1",
         "-trace_err",
         "-error_file",
         str(ports_log.with_name("sipp-errors.log")),
@@ -138,6 +143,20 @@ def parse_rtt_csv(text: str, rtd: str = "setup") -> list[float]:
         if len(parts) == 3 and parts[2] == rtd:
             times.append(float(parts[1]))
     return times
+
+
+def parse_stat_csv(text: str) -> dict[str, int]:
+    """Cumulative counters (``SuccessfulCall``, ``FailedCall``, ``Retransmissions``...) of
+    the last row of SIPp's ``-trace_stat`` file (``;``-separated, header first)."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) < 2:
+        return {}
+    header, last = lines[0].split(";"), lines[-1].split(";")
+    counters = {}
+    for name, value in zip(header, last, strict=False):
+        if name.endswith("(C)") and value.strip().isdigit():
+            counters[name[:-3]] = int(value)
+    return counters
 
 
 def find_rtt_file(workdir: Path, pid: int) -> Path | None:

@@ -11,8 +11,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-BEGIN = "<!-- bench/run.py: generated results begin -->"
-END = "<!-- bench/run.py: generated results end -->"
+
+def markers(section: str) -> tuple[str, str]:
+    """The comment lines around one generated section of docs/performance.md."""
+    return (
+        f"<!-- bench/run.py {section}: generated results begin -->",
+        f"<!-- bench/run.py {section}: generated results end -->",
+    )
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -46,6 +51,7 @@ class LevelResult:
     rate: float = 0.0
     setup_ms: list[float] = field(default_factory=list)
     setup_cpu_s: float = 0.0
+    settle_s: float = 0.0  # after the last 200 OK, until srs went idle (queued DB writes)
     seconds: float = 0.0  # sender wall time (the steady-state window)
     srs_cpu_s: float = 0.0
     sender_cpu_s: float = 0.0
@@ -63,6 +69,7 @@ class LevelResult:
     finalize_ms: list[float] = field(default_factory=list)
     finalize_workers_cpu_s: float = 0.0
     baselines: list[Baseline] = field(default_factory=list)
+    sipp: dict[str, int] = field(default_factory=dict)  # SIPp's cumulative counters
     load_average: float = 0.0  # 1-minute, at the start of the window (the box is shared)
     notes: list[str] = field(default_factory=list)
 
@@ -117,14 +124,14 @@ def _pct(b: Baseline | None) -> str:
 def summary_table(results: list[LevelResult]) -> str:
     """The headline table (one row per concurrency level)."""
     head = (
-        "| calls | pkt/s | srs CPU % of a core | CPU s per call-s | RSS KB per call "
+        "| calls | setups/s | pkt/s | srs CPU % of a core | CPU s per call-s | RSS KB per call "
         "| loss % | kernel drops | setup ms p50 / p95 | finalize ms p50 / p95 "
         "| C sink CPU % | Python sink CPU % |"
     )
-    rows = [head, "|" + " ---: |" * 11]
+    rows = [head, "|" + " ---: |" * 12]
     for r in results:
         rows.append(
-            f"| {r.established}/{r.calls} | {r.pps:,.0f} | {r.cpu_pct:.1f} "
+            f"| {r.established}/{r.calls} | {r.rate:g} | {r.pps:,.0f} | {r.cpu_pct:.1f} "
             f"| {r.cpu_per_call_second:.5f} | {r.rss_per_call_kb:.0f} "
             f"| {r.loss_pct:.3f} | {r.socket_drops} "
             f"| {_ms(percentile(r.setup_ms, 50))} / {_ms(percentile(r.setup_ms, 95))} "
@@ -139,10 +146,10 @@ def detail_table(results: list[LevelResult]) -> str:
     head = (
         "| calls | window s | sent | spooled | DB packets | streams with loss "
         "| UDP RcvbufErrors (host) | sender CPU % | late 1 ms slots | RSS before / during MB "
-        "| SIP socket drops | setup CPU ms per call | finalized | finalize max ms "
-        "| finalize workers CPU s | load average |"
+        "| SIP socket drops | setup CPU ms per call | settle s | finalized | finalize max ms "
+        "| finalize workers CPU s | SIPp failed calls / retransmissions | load average |"
     )
-    rows = [head, "|" + " ---: |" * 16]
+    rows = [head, "|" + " ---: |" * 18]
     for r in results:
         rows.append(
             f"| {r.established} | {r.seconds:.1f} | {r.sent} | {r.spooled} | {r.db_packets} "
@@ -150,8 +157,10 @@ def detail_table(results: list[LevelResult]) -> str:
             f"| {100 * r.sender_cpu_s / r.seconds if r.seconds else 0:.1f} | {r.late_slots} "
             f"| {r.rss_before_kb / 1024:.1f} / {r.rss_during_kb / 1024:.1f} "
             f"| {r.sip_drops} | {1000 * r.setup_cpu_s / r.established if r.established else 0:.2f} "
-            f"| {r.finalized} | {_ms(max(r.finalize_ms, default=None))} "
-            f"| {r.finalize_workers_cpu_s:.1f} | {r.load_average:.1f} |"
+            f"| {r.settle_s:.1f} | {r.finalized} | {_ms(max(r.finalize_ms, default=None))} "
+            f"| {r.finalize_workers_cpu_s:.1f} "
+            f"| {r.sipp.get('FailedCall', '-')} / {r.sipp.get('Retransmissions', '-')} "
+            f"| {r.load_average:.1f} |"
         )
     return "\n".join(rows)
 
@@ -180,13 +189,14 @@ def machine_info(uvloop_used: bool) -> dict[str, str]:
 
 
 def generated_block(
-    results: list[LevelResult], info: dict[str, str], command: str, when: str
+    results: list[LevelResult], info: dict[str, str], command: str, when: str, section: str
 ) -> str:
     machine = "\n".join(f"- {key}: {value}" for key, value in info.items())
     notes = [f"- {r.established} calls: {note}" for r in results for note in r.notes]
+    begin, end = markers(section)
     return "\n".join(
         [
-            BEGIN,
+            begin,
             f"Run {when} with `{command}`.",
             "",
             machine,
@@ -197,17 +207,19 @@ def generated_block(
             "",
             detail_table(results),
             *(["", "Notes from the run:", "", *notes] if notes else []),
-            END,
+            end,
         ]
     )
 
 
-def update_doc(path: Path, block: str, template: str) -> None:
-    """Replace the generated block of ``path`` (or write ``template`` with it first)."""
+def update_doc(path: Path, block: str, template: str, section: str) -> None:
+    """Replace the ``section`` block of ``path`` (appended if missing; ``template`` first
+    if the file does not exist)."""
     text = path.read_text() if path.exists() else template
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1]
+    begin, end = markers(section)
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        tail = rest.split(end, 1)[1]
         text = head + block + tail
     else:
         text = text.rstrip("\n") + "\n\n" + block + "\n"

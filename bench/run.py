@@ -130,6 +130,18 @@ class _Sipp:
         return f"{number}-{self.proc.pid}@127.0.0.1"  # SIPp's default -cid_str %u-%p@%s
 
 
+def _settle(pid: int, idle: float = 0.05, timeout: float = 60.0) -> float:
+    """Seconds until srs uses under ``idle`` of a core over half a second (its database
+    thread drains the upserts the setups queued), ``timeout`` at most."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        cpu0 = procstat.cpu_seconds(pid)
+        time.sleep(0.5)
+        if procstat.cpu_seconds(pid) - cpu0 < idle * 0.5:
+            break
+    return time.monotonic() - started
+
+
 def _run_sipp(
     workdir: Path, sip_port: int, calls: int, rate: float, hold_ms: int, tag: str
 ) -> _Sipp:
@@ -168,9 +180,9 @@ def _stop(proc: subprocess.Popen[bytes] | subprocess.Popen[str], timeout: float 
 
 
 def run_level(
-    calls: int, args: argparse.Namespace, exes: dict[str, Path], workdir: Path
+    calls: int, rate: float, args: argparse.Namespace, exes: dict[str, Path], workdir: Path
 ) -> report.LevelResult:
-    result = report.LevelResult(calls=calls, rate=args.rate)
+    result = report.LevelResult(calls=calls, rate=rate)
     sip_port = loadgen.free_port()
     http_port = loadgen.free_port(loadgen.socket.SOCK_STREAM)
     cfg = _config(workdir, sip_port, http_port, args.port_min, calls, args.http)
@@ -207,10 +219,10 @@ def run_level(
         result.rss_before_kb = procstat.rss_kb(pid)
 
         # Setup: N calls at --rate; they last until _end_calls (or hold_ms at most).
-        setup_budget = calls / args.rate * 3 + 30
+        setup_budget = calls / rate * 3 + 30
         hold_ms = int((setup_budget + args.seconds + 60) * 1000)
         cpu0 = procstat.cpu_seconds(pid)
-        sipp = _run_sipp(workdir, sip_port, calls, args.rate, hold_ms, "load")
+        sipp = _run_sipp(workdir, sip_port, calls, rate, hold_ms, "load")
         setup_spy = _start_profiler(args, pid, None, f"setup-{calls}")
         try:
             _wait_for(
@@ -221,7 +233,6 @@ def run_level(
             )
         except TimeoutError as exc:
             result.notes.append(str(exc))
-        result.setup_cpu_s = procstat.cpu_seconds(pid) - cpu0
         if setup_spy is not None:
             setup_spy.send_signal(signal.SIGINT)
             setup_spy.wait(30)
@@ -232,6 +243,10 @@ def run_level(
         ports = [port for _, p1, p2 in answered for port in (p1, p2)]
         ports_file = workdir / "ports.txt"
         ports_file.write_text("".join(f"{port}\n" for port in ports))
+
+        # Let srs finish what the setups queued (database writes) before measuring.
+        result.settle_s = _settle(pid)
+        result.setup_cpu_s = procstat.cpu_seconds(pid) - cpu0
 
         # Steady state: every call up, 2 streams each.
         window = args.seconds
@@ -265,19 +280,20 @@ def run_level(
             profiler.wait(window + 30)
 
         # Teardown: BYEs at --rate, srs finalizes.
-        _end_calls(sipp, [n for n, _, _ in answered], args.rate, result)
+        _end_calls(sipp, [n for n, _, _ in answered], rate, result)
         rtt = loadgen.find_rtt_file(workdir, sipp.proc.pid)
         result.setup_ms = loadgen.parse_rtt_csv(_read(rtt)) if rtt else []
         like = f"%-{sipp.proc.pid}@%"
         try:
             _wait_for(
                 lambda: len(_finalize_latencies(db, like)) >= result.established,
-                max(60.0, calls * 0.5),
+                60 + calls * 0.1,
                 "recordings to be finalized",
                 step=0.5,
             )
         except TimeoutError as exc:
             result.notes.append(str(exc))
+        result.sipp = loadgen.parse_stat_csv(_read(workdir / "ports-load-stat.csv"))
         result.finalize_ms = _finalize_latencies(db, like)
         result.finalized = len(result.finalize_ms)
         result.finalize_workers_cpu_s = procstat.children_cpu_seconds(pid)
@@ -415,6 +431,11 @@ def main() -> None:
     parser.add_argument(
         "--http", action="store_true", help="run srs's HTTP API too (off: the bench reads SQLite)"
     )
+    parser.add_argument(
+        "--section",
+        default="default",
+        help="name of the generated block of docs/performance.md to replace (default: default)",
+    )
     parser.add_argument("--no-doc", action="store_true", help="do not touch docs/performance.md")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directories")
     args = parser.parse_args()
@@ -444,8 +465,8 @@ def main() -> None:
     )
     if not args.no_doc:
         command = ".venv/bin/python bench/run.py " + " ".join(sys.argv[1:])
-        block = report.generated_block(results, info, command.strip(), when)
-        report.update_doc(DOC, block, TEMPLATE)
+        block = report.generated_block(results, info, command.strip(), when, args.section)
+        report.update_doc(DOC, block, TEMPLATE, args.section)
         print(f"\nwrote {DOC.relative_to(ROOT)}")
 
 

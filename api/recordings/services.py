@@ -115,11 +115,12 @@ def timeline(
         )
     for item in row.dtmf:
         if isinstance(item, Mapping):
-            detail = {k: v for k, v in item.items() if k not in ("start", "stream")}
+            # finalize stores a digit's time (seconds into the file) as ``t``
+            detail = {k: v for k, v in item.items() if k not in ("t", "start", "stream")}
             entries.append(
                 TimelineEntry(
                     "dtmf",
-                    _seconds(item.get("start")),
+                    _seconds(item.get("t", item.get("start"))),
                     stream=str(item.get("stream") or "") or None,
                     detail=detail,
                 )
@@ -128,7 +129,7 @@ def timeline(
         if isinstance(item, Mapping):
             entries.append(
                 TimelineEntry(
-                    "hold",
+                    str(item.get("kind") or "hold"),  # hold, pause or mute (finalize intervals)
                     _seconds(item.get("start")),
                     _seconds(item.get("end")),
                     stream=str(item.get("stream") or "") or None,

@@ -18,7 +18,7 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import File, Redirect
 from litestar.types import ControllerRouterHandler
 
-from api.auth.access import Principal, agent_scope, tenant_scope
+from api.auth.access import ANNOTATE, CONTROL, Principal, agent_scope, allowed, tenant_scope
 from api.errors import ApiError, NotFoundError
 from api.media.access import shared_recording
 from api.media.signing import signer_for
@@ -30,7 +30,9 @@ from api.ui.views import CHANNEL_FORMATS, DOWNLOAD_FORMATS, player_view, search_
 from srs.storage.catalog import RecordingSearch
 
 PAGE_SIZE = 50
-LIVE_INTERVAL_MS = 1000
+LIVE_INTERVAL_MS = 1000  # polling period when the event feed is unavailable
+LIVE_COUNTERS_MS = 3000  # packet counters: not feed events, refreshed from the list
+LIVE_LINGER_MS = 4000  # an ended call stays on the board (marked ended) this long
 API_PREFIX = "/api/v1"
 TextParam = Annotated[str | None, QueryParameter()]
 
@@ -66,7 +68,12 @@ class UiController(Controller):
             page="live",
             viewer=viewer,
             sessions_url=f"{API_PREFIX}/sessions/",
+            events_url=f"{API_PREFIX}/sessions/events",
+            control_url=f"{API_PREFIX}/sessions/",
             interval_ms=LIVE_INTERVAL_MS,
+            counters_ms=LIVE_COUNTERS_MS,
+            linger_ms=LIVE_LINGER_MS,
+            can_control=allowed(viewer, CONTROL),
         )
 
     @get("/recordings", sync_to_thread=True)
@@ -154,6 +161,7 @@ class UiController(Controller):
             api=api,
             download_formats=DOWNLOAD_FORMATS,
             channel_formats=CHANNEL_FORMATS,
+            can_annotate=allowed(viewer, ANNOTATE),
         )
 
 

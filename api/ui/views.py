@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from srs.storage import Recording, RecordingRecord
 from srs.storage.models import RecordingAnnotation
@@ -60,6 +61,18 @@ class PlayerView:
     waveform_url: str
     notes: str | None = None
     tags: list[str] = field(default_factory=list)
+    flag: int = 0
+    agent_id: str | None = None
+    agent_name: str | None = None
+    client_id: str | None = None
+    campaign_id: str | None = None
+
+    @property
+    def agent(self) -> str:
+        """ "Name (id)", or whichever of the two is known."""
+        if self.agent_name and self.agent_id:
+            return f"{self.agent_name} ({self.agent_id})"
+        return self.agent_name or self.agent_id or ""
 
 
 def party(number: str | None, name: str | None, aor: str | None) -> str:
@@ -101,14 +114,18 @@ def channel_views(record: RecordingRecord) -> list[ChannelView]:
 
 
 def dtmf_markers(record: RecordingRecord) -> list[DtmfMarker]:
-    """DTMF digits placed on the waveform (entries without a time are skipped)."""
+    """DTMF digits placed on the waveform (entries without a time are skipped).
+
+    Finalize stores a digit's time as ``t`` (seconds from the file start); ``start`` is
+    accepted too, as older rows and the storage examples use it."""
     row = record.recording
     channel_of = {s.key: s.channel for s in record.streams}
     markers = []
     for item in row.dtmf:
         if not isinstance(item, dict):
             continue
-        start, digit = item.get("start"), item.get("digit") or item.get("event")
+        start = item.get("t", item.get("start"))
+        digit = item.get("digit") or item.get("event")
         if not isinstance(start, int | float) or isinstance(start, bool) or digit is None:
             continue
         left = 100.0 * start / row.duration if row.duration > 0 else 0.0
@@ -132,10 +149,20 @@ def player_view(
 ) -> PlayerView:
     """``media_base`` is where ``audio``/``waveform.png`` live (API or signed share
     prefix); ``query`` what every media URL carries (a link's ``exp=…&sig=…``);
-    ``annotation`` brings notes and tags (``None`` on the embed page: they stay private)."""
+    ``annotation`` brings notes, tags, flag and call-centre fields (``None`` on the embed
+    page: they stay private)."""
     row = record.recording
     notes = annotation.notes if annotation is not None else None
     tags = [str(t) for t in annotation.tags] if annotation is not None else []
+    private: dict[str, Any] = {}
+    if annotation is not None:
+        private = {
+            "flag": annotation.flag,
+            "agent_id": annotation.agent_id,
+            "agent_name": annotation.agent_name,
+            "client_id": annotation.client_id,
+            "campaign_id": annotation.campaign_id,
+        }
     sep = "?" + (query + "&" if query else "")
     playable = playable_query(row.format).lstrip("&")
     audio_query = "&".join(x for x in (query, playable) if x)
@@ -155,6 +182,7 @@ def player_view(
         waveform_url=f"{media_base}/waveform.png{sep}width={WAVE_WIDTH}&height={WAVE_HEIGHT}",
         notes=notes,
         tags=tags,
+        **private,
     )
 
 

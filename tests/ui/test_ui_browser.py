@@ -18,31 +18,17 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
+from live_call import CALLER, SrsServer, chromium, running, sipp
+from playwright.sync_api import BrowserContext, Page, expect
 
 from srs.storage import Database
 from srs.storage.accounts import DEFAULT_TENANT, Accounts
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))  # the SIPp harness
-from harness import SCENARIOS, SrsServer, running, sipp
+from harness import SCENARIOS
 from pcaps import call_pcap
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required",
-    "--mute-audio",
-]
-CALLER = "+15551230001"  # the caller's number in uac-siprec-basic.xml's metadata
 USER, PASSWORD = "supervisor1", "browser-test-password"
-TIMEOUT_MS = 15_000
 
 pytestmark = pytest.mark.sipp
 
@@ -62,18 +48,8 @@ def server(tmp_path: Path) -> Iterator[SrsServer]:
 
 @pytest.fixture
 def context(tmp_path: Path) -> Iterator[BrowserContext]:
-    with sync_playwright() as playwright:
-        browser_context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_ARGS,
-        )
-        browser_context.set_default_timeout(TIMEOUT_MS)
-        try:
-            yield browser_context
-        finally:
-            browser_context.close()
+    with chromium(tmp_path / "chromium-profile") as browser_context:
+        yield browser_context
 
 
 def scenario(tmp_path: Path) -> Path:
@@ -145,7 +121,11 @@ def test_call_seen_live_found_and_played(
         expect(live_row).to_contain_text(CALLER)
     finally:
         run.check()
-    expect(live_row).to_have_count(0)  # gone from the board once the call ended
+    # marked ended once the call ended, then gone from the board
+    expect(
+        page.locator(f'#live-rows tr[data-call-id="{run.call_id}"][data-state="live"]')
+    ).to_have_count(0)
+    expect(live_row).to_have_count(0, timeout=10_000)
 
     find_recording(page, base, run.call_id)
     page.locator("#results tbody tr", has_text=run.call_id).locator("a.play").click()

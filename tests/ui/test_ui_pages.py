@@ -58,6 +58,44 @@ def test_live_board(browser: TestClient[Litestar]) -> None:
     assert response.headers["x-frame-options"] == "DENY"
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     assert attr(response.text, "whoami", "id") == "whoami" and "sup · supervisor" in response.text
+    assert attr(response.text, "live-board", "data-events") == "/api/v1/sessions/events"
+    assert attr(response.text, "live-board", "data-control") == "/api/v1/sessions/"
+    assert attr(response.text, "live-board", "data-can-control") == "true"
+
+
+def test_agents_get_no_controls(
+    anonymous: TestClient[Litestar], recording: str, state: AppState
+) -> None:
+    """Agents may watch (their own calls) and play, but neither control nor annotate."""
+    state.accounts.create_user(
+        "ag", "agent", DEFAULT_TENANT, password="pw-agent-123", agent_id="a1"
+    )
+    state.catalog.annotate(recording, {"agent_id": "a1"}, tenant_id=DEFAULT_TENANT)
+    anonymous.post("/api/v1/auth/login", json={"username": "ag", "password": "pw-agent-123"})
+    board = anonymous.get("/ui/").text
+    assert attr(board, "live-board", "data-can-control") == "false"
+    player = anonymous.get(f"/ui/recordings/{recording}")
+    assert player.status_code == 200
+    assert 'id="annotate"' not in player.text
+    assert '<dd id="agent-value">a1</dd>' in player.text
+
+
+def test_player_annotation_form(
+    browser: TestClient[Litestar], recording: str, state: AppState
+) -> None:
+    state.catalog.annotate(
+        recording,
+        {"tags": ["vip", "billing"], "flag": 4, "agent_name": "Ann <A>", "campaign_id": "c1"},
+    )
+    html = browser.get(f"/ui/recordings/{recording}").text
+    assert attr(html, "annotate", "data-endpoint") == f"/api/v1/recordings/{recording}"
+    assert attr(html, "f-tags", "value") == "vip, billing"
+    assert attr(html, "f-flag", "value") == "4"
+    assert attr(html, "f-agent-name", "value") == "Ann <A>"
+    assert attr(html, "f-campaign-id", "value") == "c1"
+    assert attr(html, "f-client-id", "value") == ""
+    assert '<dd id="flag-value" class="flag">4</dd>' in html
+    assert '<dd id="agent-value">Ann &lt;A&gt;</dd>' in html
 
 
 def test_search_filters(browser: TestClient[Litestar], recording: str, state: AppState) -> None:

@@ -1,4 +1,5 @@
-// Player: waveform click / DTMF marker seeks, a playhead follows the audio, share links.
+// Player: waveform click / DTMF marker seeks, a playhead follows the audio, share links,
+// and the notes/tags/flag/call-centre form (PATCH of the recording).
 "use strict";
 (function () {
   const audio = document.getElementById("audio");
@@ -57,6 +58,72 @@
         '<iframe src="' + body.embed_url + '" width="640" height="240" frameborder="0"></iframe>';
       document.getElementById("share-expires").textContent = body.expires_at;
       out.hidden = false;
+    });
+  }
+
+  const annotate = document.getElementById("annotate");
+  if (annotate) {
+    const out = document.getElementById("annotate-result");
+    function text(value) { const t = String(value == null ? "" : value).trim(); return t === "" ? null : t; }
+    function show(body) {
+      const tags = document.getElementById("tags");
+      tags.replaceChildren();
+      for (const tag of body.tags || []) {
+        const span = document.createElement("span");
+        span.className = "tag";
+        span.textContent = tag;
+        tags.append(span, " ");
+      }
+      if (!(body.tags || []).length) {
+        const none = document.createElement("span");
+        none.className = "muted";
+        none.textContent = "No tags.";
+        tags.append(none);
+      }
+      const notes = document.getElementById("notes");
+      notes.textContent = body.notes || "";
+      document.getElementById("flag-value").textContent = body.flag ? String(body.flag) : "–";
+      document.getElementById("agent-value").textContent = body.agent_name && body.agent_id
+        ? body.agent_name + " (" + body.agent_id + ")" : (body.agent_name || body.agent_id || "");
+      document.getElementById("client-value").textContent = body.client_id || "";
+      document.getElementById("campaign-value").textContent = body.campaign_id || "";
+      annotate.elements.namedItem("tags").value = (body.tags || []).join(", ");
+      annotate.elements.namedItem("flag").value = String(body.flag || 0);
+    }
+    annotate.addEventListener("submit", async function (event) {
+      event.preventDefault();
+      const data = new FormData(annotate);
+      const flag = Number(data.get("flag") || 0);
+      const body = {
+        notes: text(data.get("notes")),
+        tags: String(data.get("tags") || "").split(",").map(function (t) { return t.trim(); }).filter(Boolean),
+        flag: Number.isInteger(flag) ? flag : -1,
+        agent_id: text(data.get("agent_id")),
+        agent_name: text(data.get("agent_name")),
+        client_id: text(data.get("client_id")),
+        campaign_id: text(data.get("campaign_id")),
+      };
+      out.className = "";
+      out.textContent = "Saving…";
+      try {
+        const response = await fetch(annotate.dataset.endpoint, {
+          method: "PATCH",
+          credentials: "same-origin",
+          headers: {
+            "Content-Type": "application/json",
+            Accept: "application/json",
+            "X-Requested-With": "srs-ui",
+          },
+          body: JSON.stringify(body),
+        });
+        const answer = await response.json().catch(function () { return {}; });
+        if (!response.ok) throw new Error(answer.detail || "HTTP " + response.status);
+        show(answer);
+        out.textContent = "Saved.";
+      } catch (exc) {
+        out.className = "error";
+        out.textContent = "Not saved: " + exc.message;
+      }
     });
   }
 })();
