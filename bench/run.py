@@ -409,7 +409,10 @@ def main() -> None:
         "--seconds", type=float, default=20.0, help="steady-state window per level (default 20)"
     )
     parser.add_argument(
-        "--rate", type=float, default=200.0, help="SIPp call setup rate, calls/s (default 200)"
+        "--rate",
+        default="200",
+        help="SIPp call setup (and hang-up) rate, calls/s; a comma-separated list runs "
+        "every level at every rate (default 200)",
     )
     parser.add_argument(
         "--port-min", type=int, default=20000, help="first RTP port given to srs (default 20000)"
@@ -445,15 +448,17 @@ def main() -> None:
     info = report.machine_info(uvloop_used=find_spec("uvloop") is not None)
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     results = []
+    rates = [float(r) for r in args.rate.split(",") if r.strip()]
     for calls in levels:
-        workdir = Path(tempfile.mkdtemp(prefix=f"srs-bench-{calls}-", dir=args.tmpdir))
-        try:
-            result = run_level(calls, args, exes, workdir)
-        finally:
-            if not args.keep:
-                subprocess.run(["rm", "-rf", str(workdir)], check=False)
-        _print_level(result)
-        results.append(result)
+        for rate in rates:
+            workdir = Path(tempfile.mkdtemp(prefix=f"srs-bench-{calls}-", dir=args.tmpdir))
+            try:
+                result = run_level(calls, rate, args, exes, workdir)
+            finally:
+                if not args.keep:
+                    subprocess.run(["rm", "-rf", str(workdir)], check=False)
+            _print_level(result)
+            results.append(result)
     print()
     print(report.summary_table(results))
     print()

@@ -77,5 +77,5 @@ class CallHandler(Protocol):
 
     def on_terminated(self, dialog: DialogRef, reason: str, now: float) -> None:
         """The dialog (or early dialog) ended: ``bye``, ``cancel``, ``session-timer``,
-        ``ack-timeout``, ``error``."""
+        ``ack-timeout``, ``replaced`` (an INVITE with ``Replaces`` took over), ``error``."""
         ...
