@@ -7,7 +7,7 @@ query parameter) are translated here too, so every error a client sees has one s
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 from litestar import MediaType, Request, Response
@@ -34,10 +34,22 @@ class ErrorBody(msgspec.Struct, omit_defaults=True):
 
 
 class ApiError(Exception):
-    """Base of the API's errors: ``status`` and ``code`` say what the client did wrong."""
+    """Base of the API's errors: ``status`` and ``code`` say what the client did wrong.
+
+    Subclasses name both in the class line (``class X(ApiError, status=404,
+    code="not_found")``), so each error is declared once and registered in
+    :data:`ERROR_CODES`, which also names Litestar's own errors of that status."""
 
     status = 500
     code = "internal_error"
+
+    def __init_subclass__(
+        cls, *, status: int | None = None, code: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        if status is not None and code is not None:  # else: the parent's status and code
+            cls.status, cls.code = status, code
+            ERROR_CODES[status] = code
 
     def __init__(
         self, detail: str, field: str | None = None, headers: dict[str, str] | None = None
@@ -48,69 +60,62 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
-class BadRequestError(ApiError):
-    status = 400
-    code = "invalid_request"
+#: ``error`` code per HTTP status: the ApiError subclasses' (added as they are declared),
+#: and the statuses only Litestar raises.
+ERROR_CODES: dict[int, str] = {
+    405: "method_not_allowed",
+    413: "too_large",
+    429: "too_many_requests",
+}
 
 
-class UnauthorizedError(ApiError):
+class BadRequestError(ApiError, status=400, code="invalid_request"):
+    """A malformed query or path parameter."""
+
+
+class UnauthorizedError(ApiError, status=401, code="unauthorized"):
     """No or bad credentials (answered with ``WWW-Authenticate``)."""
-
-    status = 401
-    code = "unauthorized"
 
     def __init__(self, detail: str, field: str | None = None) -> None:
         super().__init__(detail, field, {"WWW-Authenticate": 'Bearer realm="srs"'})
 
 
-class ForbiddenError(ApiError):
+class ForbiddenError(ApiError, status=403, code="forbidden"):
     """Authenticated, but the role or tenant does not allow it."""
 
-    status = 403
-    code = "forbidden"
+
+class NotFoundError(ApiError, status=404, code="not_found"):
+    """The resource does not exist or is not visible to the caller."""
 
 
-class NotFoundError(ApiError):
-    status = 404
-    code = "not_found"
-
-
-class ConflictError(ApiError):
+class ConflictError(ApiError, status=409, code="conflict"):
     """The request contradicts the resource's state (legal hold, not live, duplicate)."""
 
-    status = 409
-    code = "conflict"
+
+class RangeNotSatisfiableError(ApiError, status=416, code="range_not_satisfiable"):
+    """The requested byte range lies outside the file."""
 
 
-class UnprocessableError(ApiError):
+class UnprocessableError(ApiError, status=422, code="invalid_value"):
     """Well-formed, but a value breaks a rule (flag out of 0-10, bad tag, unknown role)."""
 
-    status = 422
-    code = "invalid_value"
+
+class UnavailableError(ApiError, status=503, code="unavailable"):
+    """The server cannot answer now (e.g. the database is unreachable)."""
 
 
-class RangeNotSatisfiableError(ApiError):
-    status = 416
-    code = "range_not_satisfiable"
+class Refusal(Protocol):
+    """A domain error that names its ``field`` and whether it is a ``conflict`` with the
+    stored state (``AccountError``, ``CatalogError``)."""
+
+    field: str
+    conflict: bool
 
 
-class UnavailableError(ApiError):
-    status = 503
-    code = "unavailable"
-
-
-_HTTP_CODES = {
-    400: "invalid_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "too_large",
-    422: "invalid_value",
-    429: "too_many_requests",
-    503: "unavailable",
-}
+def refused(exc: Refusal) -> ConflictError | UnprocessableError:
+    """A domain refusal as the API answers it: 409 for a conflict, else 422."""
+    cls = ConflictError if exc.conflict else UnprocessableError
+    return cls(str(exc), field=exc.field)
 
 
 def _response(status: int, body: ErrorBody, headers: dict[str, str] | None = None) -> Response[Any]:
@@ -157,7 +162,7 @@ def validation_handler(request: Request[Any, Any, Any], exc: ValidationException
 
 
 def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
-    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    code = ERROR_CODES.get(exc.status_code, "http_error")
     return _response(exc.status_code, ErrorBody(code, exc.detail), dict(exc.headers or {}))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import os
 import platform
+import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -165,7 +166,37 @@ def detail_table(results: list[LevelResult]) -> str:
     return "\n".join(rows)
 
 
-def machine_info(uvloop_used: bool) -> dict[str, str]:
+def filesystem_of(path: Path) -> str:
+    """The /proc/mounts type (``ext4``, ``tmpfs``...) of the mount holding ``path``."""
+    best, fstype = "", "unknown"
+    try:
+        for line in Path("/proc/mounts").read_text().splitlines():
+            parts = line.split()
+            mount = parts[1]
+            inside = str(path) == mount or str(path).startswith(mount.rstrip("/") + "/")
+            if len(parts) >= 3 and inside and len(mount) >= len(best):
+                best, fstype = mount, parts[2]
+    except OSError:
+        pass
+    return fstype
+
+
+def code_state(root: Path) -> str:
+    """``git HEAD`` and how many files under srs/ differ from it (others edit the checkout
+    while benches run: a number is only comparable to one measured on the same code)."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--", "srs"], cwd=root, capture_output=True, text=True
+        ).stdout.splitlines()
+    except OSError:
+        return "unknown (no git)"
+    return f"git {head or '?'} + {len(changed)} uncommitted file(s) under srs/"
+
+
+def machine_info(uvloop_used: bool, data_root: Path, root: Path) -> dict[str, str]:
     model = "unknown"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -184,6 +215,8 @@ def machine_info(uvloop_used: bool) -> dict[str, str]:
         "kernel": platform.release(),
         "Python": sys.version.split()[0],
         "uvloop": "yes" if uvloop_used else "no",
+        "srs code": code_state(root),
+        "srs data dir": f"under {data_root} ({filesystem_of(data_root.resolve())})",
         "load average at start": " ".join(load),
     }
 

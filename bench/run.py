@@ -445,7 +445,11 @@ def main() -> None:
     levels = [int(c) for c in args.calls.split(",") if c.strip()]
     args.baseline = [b for b in args.baseline.split(",") if b in ("c", "python")]
     exes = loadgen.build_native()
-    info = report.machine_info(uvloop_used=find_spec("uvloop") is not None)
+    info = report.machine_info(
+        uvloop_used=find_spec("uvloop") is not None,
+        data_root=Path(args.tmpdir or tempfile.gettempdir()),
+        root=ROOT,
+    )
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     results = []
     rates = [float(r) for r in args.rate.split(",") if r.strip()]

@@ -14,43 +14,12 @@ import argparse
 import sys
 from pathlib import Path
 
-import dpkt
-
 # run from a checkout without installing: make ``srs`` importable
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from srs.testing_media import CODEC_RATES, rtp_packets
+from srs.testing_media import CODEC_RATES, tone_flow, write_pcap
 
-SRC = ("127.0.0.1", 6000)
-DST = ("127.0.0.1", 6002)
-
-
-def _ip(addr: str) -> bytes:
-    return bytes(int(part) for part in addr.split("."))
-
-
-def frame(payload: bytes) -> bytes:
-    """One Ethernet/IPv4/UDP frame carrying ``payload`` (checksums filled by dpkt)."""
-    udp = dpkt.udp.UDP(sport=SRC[1], dport=DST[1], data=payload)
-    udp.ulen = len(udp)
-    ip = dpkt.ip.IP(src=_ip(SRC[0]), dst=_ip(DST[0]), p=dpkt.ip.IP_PROTO_UDP, ttl=64, data=udp)
-    ip.len = len(ip)
-    eth = dpkt.ethernet.Ethernet(
-        src=b"\x02\x00\x00\x00\x00\x01",
-        dst=b"\x02\x00\x00\x00\x00\x02",
-        type=dpkt.ethernet.ETH_TYPE_IP,
-        data=ip,
-    )
-    return bytes(eth)
-
-
-def write_pcap(
-    path: Path, packets: list[bytes], ptime: float, start: float = 1_700_000_000.0
-) -> None:
-    with path.open("wb") as fh:
-        writer = dpkt.pcap.Writer(fh, linktype=dpkt.pcap.DLT_EN10MB)
-        for i, packet in enumerate(packets):
-            writer.writepkt(frame(packet), ts=start + i * ptime)
+SPORT, DPORT = 6000, 6002  # any will do: SIPp sends to the port negotiated in SDP
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,16 +36,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("output", type=Path)
     args = parser.parse_args(argv)
     ptime = args.ptime / 1000
-    frames = rtp_packets(
+    flow = tone_flow(
         args.codec,
         args.freq,
         args.seconds,
-        ptime=ptime,
         ssrc=args.ssrc,
+        ptime=ptime,
         pt=args.pt,
+        phase=0.0,
         amplitude=args.amplitude,
+        offset=0,
     )
-    write_pcap(args.output, [f.packet() for f in frames], ptime)
+    write_pcap(args.output, [flow], base_dport=DPORT, base_sport=SPORT)
+    frames = flow.frames
     print(
         f"{args.output}: {len(frames)} {args.codec} packets, pt {frames[0].pt}, {args.ptime} ms apart"
     )

@@ -10,11 +10,11 @@ from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from api.audit.schemas import AuditEntryOut, AuditPage
-from api.auth.access import READ_AUDIT, Principal, require, tenant_scope
-from api.errors import BadRequestError
+from api.auth.access import READ_AUDIT, Principal, require
+from api.filters import LimitParam, OffsetParam, TenantParam, tenant_filter, time_window
 from api.state import AppState
+from api.structs import struct_from
 from srs.storage.accounts import AuditQuery
-from srs.storage.columns import to_datetime
 
 
 class AuditController(Controller):
@@ -32,40 +32,21 @@ class AuditController(Controller):
         ] = None,
         target_type: Annotated[str | None, QueryParameter()] = None,
         target_id: Annotated[str | None, QueryParameter()] = None,
-        tenant: Annotated[
-            str | None, QueryParameter(description="Tenant id (system admins only)")
-        ] = None,
+        tenant: TenantParam = None,
         since: Annotated[datetime | None, QueryParameter(name="from")] = None,
         until: Annotated[datetime | None, QueryParameter(name="to")] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: LimitParam = 100,
+        offset: OffsetParam = 0,
     ) -> AuditPage:
         """Audit entries, newest first."""
         require(principal, READ_AUDIT)
-        scope = tenant_scope(principal)
-        if scope is not None and tenant is not None and tenant != scope:
-            raise BadRequestError("tenant: you may only query your own tenant", field="tenant")
-        begin, end = to_datetime(since), to_datetime(until)
-        if begin is not None and end is not None and end < begin:
-            raise BadRequestError("to: must not be earlier than 'from'", field="to")
-        query = AuditQuery(scope or tenant, actor, action, target_type, target_id, begin, end)
+        tenant_id = tenant_filter(principal, tenant, "query")
+        begin, end = time_window(since, until)
+        query = AuditQuery(tenant_id, actor, action, target_type, target_id, begin, end)
         rows = app_state.accounts.list_audit(query, limit, offset)
         return AuditPage(
             items=[
-                AuditEntryOut(
-                    id=r.id or 0,
-                    at=r.at,
-                    actor=r.actor,
-                    actor_id=r.actor_id,
-                    tenant_id=r.tenant_id,
-                    action=r.action,
-                    target_type=r.target_type,
-                    target_id=r.target_id,
-                    outcome=r.outcome,
-                    remote=r.remote,
-                    detail=dict(r.detail),
-                )
-                for r in rows
+                struct_from(AuditEntryOut, r, id=r.id or 0, detail=dict(r.detail)) for r in rows
             ],
             total=app_state.accounts.count_audit(query),
             limit=limit,

@@ -19,7 +19,7 @@ from api.auth.access import (
     require,
     tenant_scope,
 )
-from api.auth.middleware import SESSION_COOKIE
+from api.auth.middleware import SESSION_COOKIE, bearer_token
 from api.auth.schemas import (
     ApiKeyCreated,
     ApiKeyIn,
@@ -40,35 +40,27 @@ from api.errors import (
     ForbiddenError,
     NotFoundError,
     UnauthorizedError,
-    UnprocessableError,
+    refused,
 )
+from api.filters import tenant_filter
 from api.state import AppState
-from srs.storage.accounts import AccountError, ApiKey, Tenant, User
+from api.structs import struct_from
+from srs.storage.accounts import AccountError, User
 
 
 def user_out(user: User) -> UserOut:
-    return UserOut(
-        id=user.id or 0,
-        username=user.username,
-        role=user.role,
-        tenant_id=user.tenant_id,
-        agent_id=user.agent_id,
-        disabled=user.disabled,
-        created_at=user.created_at,
-    )
+    return struct_from(UserOut, user, id=user.id or 0)
 
 
-def _key_out(row: ApiKey) -> ApiKeyOut:
-    return ApiKeyOut(row.key_id, row.name, row.created_at, row.last_used_at, row.revoked_at)
-
-
-def _tenant_out(row: Tenant) -> TenantOut:
-    return TenantOut(row.id, row.name, row.created_at)
-
-
-def account_error(exc: AccountError) -> ConflictError | UnprocessableError:
-    cls = ConflictError if exc.conflict else UnprocessableError
-    return cls(str(exc), field=exc.field)
+def _protect_system_admin(principal: Principal, user: User, verb: str) -> None:
+    """403 when someone other than a system admin acts on another system admin's account:
+    a tenant admin shares the tenant but must not take over (or lock out) its admins."""
+    if (
+        user.role == "system-admin"
+        and user.id != principal.user_id
+        and not allowed(principal, MANAGE_TENANTS)
+    ):
+        raise ForbiddenError(f"only a system admin may {verb} a system admin")
 
 
 class AuthController(Controller):
@@ -126,10 +118,8 @@ class AuthController(Controller):
     )
     def logout(self, request: Request[Any, Any, Any], app_state: NamedDependency[AppState]) -> None:
         """End the current UI session (cookie or bearer token) and clear the cookie."""
-        token = request.cookies.get(SESSION_COOKIE)
-        header = request.headers.get("authorization", "")
-        if header.lower().startswith("bearer "):
-            token = header[7:].strip()
+        token = bearer_token(request.headers.get("authorization"))
+        token = token or request.cookies.get(SESSION_COOKIE)
         if token:
             app_state.accounts.end_ui_session(token)
 
@@ -170,8 +160,7 @@ class UserController(Controller):
     ) -> UserList:
         """Users of the caller's tenant (system admins: all, or one ``tenant``)."""
         require(principal, MANAGE_USERS)
-        scope = tenant_scope(principal)
-        rows = app_state.accounts.list_users(scope or tenant)
+        rows = app_state.accounts.list_users(tenant_filter(principal, tenant, "list users of"))
         return UserList([user_out(u) for u in rows], len(rows))
 
     @post("/", operation_id="CreateUser", sync_to_thread=True)
@@ -197,7 +186,7 @@ class UserController(Controller):
                 data.username, data.role, tenant_id, password=data.password, agent_id=data.agent_id
             )
         except AccountError as exc:
-            raise account_error(exc) from exc
+            raise refused(exc) from exc
         audit(
             app_state,
             principal,
@@ -236,16 +225,11 @@ class UserController(Controller):
             require(principal, MANAGE_USERS)
         if changes.get("role") == "system-admin" and not allowed(principal, MANAGE_TENANTS):
             raise ForbiddenError("role: only a system admin may grant it", "role")
-        if (
-            user.role == "system-admin"
-            and not allowed(principal, MANAGE_TENANTS)
-            and user.id != principal.user_id
-        ):
-            raise ForbiddenError("only a system admin may change a system admin")
+        _protect_system_admin(principal, user, "change")
         try:
             updated = app_state.accounts.update_user(user_id, **changes)
         except AccountError as exc:
-            raise account_error(exc) from exc
+            raise refused(exc) from exc
         audit(
             app_state,
             principal,
@@ -271,8 +255,7 @@ class UserController(Controller):
         user = self._visible_user(app_state, principal, user_id)
         if user.id == principal.user_id:
             raise ConflictError("you cannot delete yourself", field="user_id")
-        if user.role == "system-admin" and not allowed(principal, MANAGE_TENANTS):
-            raise ForbiddenError("only a system admin may delete a system admin")
+        _protect_system_admin(principal, user, "delete")
         app_state.accounts.delete_user(user_id)
         audit(
             app_state,
@@ -293,7 +276,9 @@ class UserController(Controller):
     ) -> ApiKeyList:
         """A user's API keys (never the secrets)."""
         self._visible_user(app_state, principal, user_id)
-        return ApiKeyList([_key_out(k) for k in app_state.accounts.list_api_keys(user_id)])
+        return ApiKeyList(
+            [struct_from(ApiKeyOut, k) for k in app_state.accounts.list_api_keys(user_id)]
+        )
 
     @post("/{user_id:int}/api-keys", operation_id="CreateApiKey", sync_to_thread=True)
     def create_key(
@@ -306,10 +291,11 @@ class UserController(Controller):
     ) -> ApiKeyCreated:
         """A new API key for an integration; the key is in this response only."""
         user = self._visible_user(app_state, principal, user_id)
+        _protect_system_admin(principal, user, "create API keys for")
         try:
             row, key = app_state.accounts.create_api_key(user_id, data.name)
         except AccountError as exc:
-            raise account_error(exc) from exc
+            raise refused(exc) from exc
         audit(
             app_state,
             principal,
@@ -320,9 +306,7 @@ class UserController(Controller):
             detail={"user_id": user_id, "name": row.name},
             connection=request,
         )
-        return ApiKeyCreated(
-            row.key_id, row.name, row.created_at, row.last_used_at, row.revoked_at, key
-        )
+        return struct_from(ApiKeyCreated, row, key=key)
 
     @delete(
         "/{user_id:int}/api-keys/{key_id:str}", operation_id="RevokeApiKey", sync_to_thread=True
@@ -337,6 +321,7 @@ class UserController(Controller):
     ) -> None:
         """Revoke an API key (immediately refused afterwards)."""
         user = self._visible_user(app_state, principal, user_id)
+        _protect_system_admin(principal, user, "revoke API keys of")
         if not app_state.accounts.revoke_api_key(user_id, key_id):
             raise NotFoundError(f"api key {key_id!r} not found", field="key_id")
         audit(
@@ -361,7 +346,7 @@ class TenantController(Controller):
         """Tenants the caller sees (its own, or all for system admins)."""
         scope = tenant_scope(principal)
         rows = [t for t in app_state.accounts.list_tenants() if scope is None or t.id == scope]
-        return TenantList([_tenant_out(t) for t in rows])
+        return TenantList([struct_from(TenantOut, t) for t in rows])
 
     @post("/", operation_id="CreateTenant", sync_to_thread=True)
     def create_tenant(
@@ -376,7 +361,7 @@ class TenantController(Controller):
         try:
             row = app_state.accounts.create_tenant(data.id, data.name)
         except AccountError as exc:
-            raise account_error(exc) from exc
+            raise refused(exc) from exc
         audit(
             app_state,
             principal,
@@ -386,4 +371,4 @@ class TenantController(Controller):
             tenant_id=row.id,
             connection=request,
         )
-        return _tenant_out(row)
+        return struct_from(TenantOut, row)

@@ -23,6 +23,14 @@ SESSION_COOKIE = "srs_session"
 _SAFE = {"GET", "HEAD", "OPTIONS"}
 
 
+def bearer_token(header: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header (scheme in any case);
+    ``None`` when the header is absent, of another scheme or without a token."""
+    scheme, _, token = (header or "").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
 class ApiAuthMiddleware(AbstractAuthenticationMiddleware):
     """Sets ``request.user`` to the caller's :class:`Identity`, or answers 401."""
 
@@ -46,9 +54,8 @@ class ApiAuthMiddleware(AbstractAuthenticationMiddleware):
     def _identify(self, connection: ASGIConnection[Any, Any, Any, Any]) -> tuple[Identity, str]:
         header = connection.headers.get("authorization")
         if header:
-            scheme, _, token = header.partition(" ")
-            token = token.strip()
-            if scheme.lower() != "bearer" or not token:
+            token = bearer_token(header)
+            if token is None:
                 raise UnauthorizedError("Authorization: expected 'Bearer <token>'", "Authorization")
             found = (
                 self.accounts.authenticate_api_key(token)

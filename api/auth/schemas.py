@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import msgspec
+
+from api.structs import PatchBody
 
 
 class LoginIn(msgspec.Struct):
@@ -39,20 +40,13 @@ class UserIn(msgspec.Struct):
     agent_id: str | None = None
 
 
-class UserPatch(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
+class UserPatch(PatchBody):
     """Fields to change; absent fields stay, ``agent_id: null`` clears it."""
 
     role: str | msgspec.UnsetType = msgspec.UNSET
     agent_id: str | msgspec.UnsetType | None = msgspec.UNSET
     disabled: bool | msgspec.UnsetType = msgspec.UNSET
     password: str | msgspec.UnsetType = msgspec.UNSET
-
-    def changes(self) -> dict[str, Any]:
-        return {
-            name: getattr(self, name)
-            for name in self.__struct_fields__
-            if getattr(self, name) is not msgspec.UNSET
-        }
 
 
 class UserList(msgspec.Struct):

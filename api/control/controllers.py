@@ -11,21 +11,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import anyio.to_thread
 from litestar import Controller, Request, patch, post
 from litestar.di import NamedDependency
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, JSONBody
 
 from api.audit.services import audit
 from api.auth.access import ANNOTATE, CONTROL, Principal, allowed
 from api.control.schemas import AnnotationIn, AnnotationOut, ControlOut, KeepIn
-from api.control.services import annotation_out, catalog_error, check_session_visible
-from api.errors import ConflictError, ForbiddenError, NotFoundError
+from api.control.services import annotation_out, check_session_visible
+from api.errors import ConflictError, ForbiddenError, NotFoundError, refused
 from api.sessions.events import FeedEvent
 from api.state import AppState
-from srs.control import ControlError, ControlState, NotLiveError, UnknownParticipantError
+from srs.control import (
+    ControlError,
+    ControlState,
+    LiveControl,
+    NotLiveError,
+    UnknownParticipantError,
+)
 from srs.storage.catalog import CatalogError
 
 Request_ = Request[Any, Any, Any]
@@ -41,21 +49,12 @@ async def _controlled(
     detail: dict[str, Any] | None = None,
 ) -> ControlOut:
     snapshot = app_state.live.get_session(session_id)  # on the loop: the registry lives here
+    log = partial(audit, app_state, principal, action, "session", session_id, connection=request)
 
     def authorise() -> str:
         tenant = check_session_visible(app_state, principal, session_id, snapshot)
         if not allowed(principal, CONTROL):
-            audit(
-                app_state,
-                principal,
-                action,
-                "session",
-                session_id,
-                tenant_id=tenant,
-                outcome="denied",
-                detail=detail,
-                connection=request,
-            )
+            log(tenant_id=tenant, outcome="denied", detail=detail)
             raise ForbiddenError(f"role {principal.role!r} may not control recordings")
         if snapshot is None:
             raise ConflictError(
@@ -78,16 +77,7 @@ async def _controlled(
         app_state.catalog.set_control(
             session_id, tenant_id=tenant, keep=state.keep, intervals=state.intervals
         )
-        audit(
-            app_state,
-            principal,
-            action,
-            "session",
-            session_id,
-            tenant_id=tenant,
-            detail={**(detail or {}), "at": now},
-            connection=request,
-        )
+        log(tenant_id=tenant, detail={**(detail or {}), "at": now})
 
     await anyio.to_thread.run_sync(persist)
     body = state.to_json()
@@ -102,91 +92,91 @@ async def _controlled(
     )
 
 
+def _pause(control: LiveControl, session_id: str, now: float) -> ControlState:
+    """Pause: from now the recording keeps silence (the interval is in its metadata)."""
+    return control.pause(session_id, True, now)
+
+
+def _resume(control: LiveControl, session_id: str, now: float) -> ControlState:
+    """Resume a paused recording."""
+    return control.pause(session_id, False, now)
+
+
+def _mute(control: LiveControl, session_id: str, participant_id: str, now: float) -> ControlState:
+    """Silence one participant's streams in the recording from now on."""
+    return control.mute(session_id, participant_id, True, now)
+
+
+def _unmute(control: LiveControl, session_id: str, participant_id: str, now: float) -> ControlState:
+    """Record a muted participant again."""
+    return control.mute(session_id, participant_id, False, now)
+
+
+def _session_route(
+    operation_id: str, apply: Callable[[LiveControl, str, float], ControlState]
+) -> HTTPRouteHandler:
+    """``POST /sessions/{id}/<verb>``, a body-less control of the whole session; ``apply``
+    (``_pause`` → ``pause``) names the verb, the audit action and the docs."""
+
+    async def handler(
+        self: Controller,
+        session_id: FromPath[str],
+        app_state: NamedDependency[AppState],
+        principal: NamedDependency[Principal],
+        request: Request_,
+    ) -> ControlOut:
+        now_apply = partial(apply, app_state.control, session_id)
+        return await _controlled(app_state, principal, request, session_id, action, now_apply)
+
+    verb = apply.__name__.lstrip("_")
+    action = f"control.{verb}"
+    return _named_post(handler, f"/{verb}", operation_id, verb, apply.__doc__)
+
+
+def _participant_route(
+    operation_id: str, apply: Callable[[LiveControl, str, str, float], ControlState]
+) -> HTTPRouteHandler:
+    """``POST /sessions/{id}/participants/{pid}/<verb>``, a body-less control of one
+    participant, audited with its id; ``apply`` names it as in :func:`_session_route`."""
+
+    async def handler(
+        self: Controller,
+        session_id: FromPath[str],
+        participant_id: FromPath[str],
+        app_state: NamedDependency[AppState],
+        principal: NamedDependency[Principal],
+        request: Request_,
+    ) -> ControlOut:
+        now_apply = partial(apply, app_state.control, session_id, participant_id)
+        detail = {"participant_id": participant_id}
+        return await _controlled(
+            app_state, principal, request, session_id, action, now_apply, detail
+        )
+
+    verb = apply.__name__.lstrip("_")
+    action = f"control.{verb}"
+    path = f"/participants/{{participant_id:str}}/{verb}"
+    return _named_post(handler, path, operation_id, verb, apply.__doc__)
+
+
+def _named_post(
+    handler: Callable[..., Any], path: str, operation_id: str, name: str, doc: str | None
+) -> HTTPRouteHandler:
+    """Register ``handler`` as ``POST path``: the OpenAPI summary comes from ``name``,
+    the description from ``doc``."""
+    handler.__name__ = handler.__qualname__ = name
+    handler.__doc__ = doc
+    return post(path, operation_id=operation_id, status_code=200)(handler)
+
+
 class ControlController(Controller):
     path = "/sessions/{session_id:str}"
     tags = ["control"]
 
-    @post("/pause", operation_id="PauseRecording", status_code=200)
-    async def pause(
-        self,
-        session_id: FromPath[str],
-        app_state: NamedDependency[AppState],
-        principal: NamedDependency[Principal],
-        request: Request_,
-    ) -> ControlOut:
-        """Pause: from now the recording keeps silence (the interval is in its metadata)."""
-        return await _controlled(
-            app_state,
-            principal,
-            request,
-            session_id,
-            "control.pause",
-            lambda now: app_state.control.pause(session_id, True, now),
-        )
-
-    @post("/resume", operation_id="ResumeRecording", status_code=200)
-    async def resume(
-        self,
-        session_id: FromPath[str],
-        app_state: NamedDependency[AppState],
-        principal: NamedDependency[Principal],
-        request: Request_,
-    ) -> ControlOut:
-        """Resume a paused recording."""
-        return await _controlled(
-            app_state,
-            principal,
-            request,
-            session_id,
-            "control.resume",
-            lambda now: app_state.control.pause(session_id, False, now),
-        )
-
-    @post(
-        "/participants/{participant_id:str}/mute", operation_id="MuteParticipant", status_code=200
-    )
-    async def mute(
-        self,
-        session_id: FromPath[str],
-        participant_id: FromPath[str],
-        app_state: NamedDependency[AppState],
-        principal: NamedDependency[Principal],
-        request: Request_,
-    ) -> ControlOut:
-        """Silence one participant's streams in the recording from now on."""
-        return await _controlled(
-            app_state,
-            principal,
-            request,
-            session_id,
-            "control.mute",
-            lambda now: app_state.control.mute(session_id, participant_id, True, now),
-            {"participant_id": participant_id},
-        )
-
-    @post(
-        "/participants/{participant_id:str}/unmute",
-        operation_id="UnmuteParticipant",
-        status_code=200,
-    )
-    async def unmute(
-        self,
-        session_id: FromPath[str],
-        participant_id: FromPath[str],
-        app_state: NamedDependency[AppState],
-        principal: NamedDependency[Principal],
-        request: Request_,
-    ) -> ControlOut:
-        """Record a muted participant again."""
-        return await _controlled(
-            app_state,
-            principal,
-            request,
-            session_id,
-            "control.unmute",
-            lambda now: app_state.control.mute(session_id, participant_id, False, now),
-            {"participant_id": participant_id},
-        )
+    pause = _session_route("PauseRecording", _pause)
+    resume = _session_route("ResumeRecording", _resume)
+    mute = _participant_route("MuteParticipant", _mute)
+    unmute = _participant_route("UnmuteParticipant", _unmute)
 
     @post("/keep", operation_id="SetKeepRecording", status_code=200)
     async def keep(
@@ -239,32 +229,15 @@ def update_annotation(
 ) -> AnnotationOut:
     """Shared by ``PATCH /sessions/{id}`` and ``PATCH /recordings/{id}``."""
     changes = data.changes()
+    log = partial(audit, app_state, principal, "annotate", kind, recording_id, connection=request)
     if not allowed(principal, ANNOTATE):
-        audit(
-            app_state,
-            principal,
-            "annotate",
-            kind,
-            recording_id,
-            tenant_id=tenant,
-            outcome="denied",
-            connection=request,
-        )
+        log(tenant_id=tenant, outcome="denied")
         raise ForbiddenError(f"role {principal.role!r} may not change recordings")
     try:
         row = app_state.catalog.annotate(recording_id, changes, tenant_id=tenant)
     except CatalogError as exc:
-        raise catalog_error(exc) from exc
-    audit(
-        app_state,
-        principal,
-        "annotate",
-        kind,
-        recording_id,
-        tenant_id=tenant,
-        detail={"changed": sorted(changes)},
-        connection=request,
-    )
+        raise refused(exc) from exc
+    log(tenant_id=tenant, detail={"changed": sorted(changes)})
     out = annotation_out(recording_id, row, tenant)
     app_state.events.publish(
         FeedEvent("annotation", recording_id, {"id": recording_id, "changed": sorted(changes)})

@@ -7,6 +7,8 @@ from typing import Any
 
 import msgspec
 
+from api.structs import PatchBody
+
 
 class KeepIn(msgspec.Struct):
     """``keep: false`` discards the recording when the call ends (nothing is finalized)."""
@@ -25,7 +27,7 @@ class ControlOut(msgspec.Struct):
     applied_at: datetime
 
 
-class AnnotationIn(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
+class AnnotationIn(PatchBody):
     """Fields to change; absent fields stay, ``null`` clears (``flag`` 0 clears)."""
 
     notes: str | msgspec.UnsetType | None = msgspec.UNSET
@@ -35,13 +37,6 @@ class AnnotationIn(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=Tru
     agent_name: str | msgspec.UnsetType | None = msgspec.UNSET
     client_id: str | msgspec.UnsetType | None = msgspec.UNSET
     campaign_id: str | msgspec.UnsetType | None = msgspec.UNSET
-
-    def changes(self) -> dict[str, Any]:
-        return {
-            name: getattr(self, name)
-            for name in self.__struct_fields__
-            if getattr(self, name) is not msgspec.UNSET
-        }
 
 
 class AnnotationOut(msgspec.Struct):

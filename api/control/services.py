@@ -7,57 +7,27 @@ from typing import Any
 
 from api.auth.access import Principal, check_visible
 from api.control.schemas import AnnotationOut
-from api.errors import ConflictError, NotFoundError, UnprocessableError
+from api.errors import NotFoundError
 from api.state import AppState
-from srs.storage.catalog import CatalogError
+from api.structs import struct_from
 from srs.storage.models import RecordingAnnotation
 
 
 def annotation_out(
     recording_id: str, row: RecordingAnnotation | None, tenant: str | None = None
 ) -> AnnotationOut:
-    if row is None:
-        return AnnotationOut(
-            recording_id,
-            tenant,
-            None,
-            [],
-            0,
-            None,
-            None,
-            None,
-            None,
-            True,
-            [],
-            None,
-            False,
-            None,
-            None,
-            None,
-        )
-    return AnnotationOut(
+    """The annotation of ``recording_id``; without a row, what a new one would hold."""
+    stored = row is not None
+    row = row or RecordingAnnotation(recording_id=recording_id)  # the defaults, not saved
+    return struct_from(
+        AnnotationOut,
+        row,
         recording_id=recording_id,
         tenant_id=row.tenant_id or tenant,
-        notes=row.notes,
         tags=[str(t) for t in row.tags],
-        flag=row.flag,
-        agent_id=row.agent_id,
-        agent_name=row.agent_name,
-        client_id=row.client_id,
-        campaign_id=row.campaign_id,
-        keep=row.keep,
         intervals=[dict(i) for i in row.intervals if isinstance(i, Mapping)],
-        deleted_at=row.deleted_at,
-        legal_hold=row.legal_hold,
-        hold_reason=row.hold_reason,
-        retain_until=row.retain_until,
-        updated_at=row.updated_at,
+        updated_at=row.updated_at if stored else None,
     )
-
-
-def catalog_error(exc: CatalogError) -> ConflictError | UnprocessableError:
-    cls = ConflictError if exc.conflict else UnprocessableError
-    return cls(str(exc), field=exc.field)
 
 
 def live_owner(

@@ -20,8 +20,13 @@ from litestar.response import Stream
 from litestar.types import ControllerRouterHandler
 
 from api.auth.access import Principal
-from api.errors import BadRequestError
-from api.media.access import playable_recording, record_media_access, shared_recording
+from api.errors import UnprocessableError
+from api.media.access import (
+    fetch_action,
+    linked_recording,
+    playable_recording,
+    record_media_access,
+)
 from api.media.cache import MediaCache
 from api.media.ranged import file_response
 from api.media.services import media_file, source_file, waveform_file
@@ -99,7 +104,7 @@ class MediaController(Controller):
     ) -> Stream:
         """The recording's audio, stored or transcoded, whole or one channel; honours
         ``Range`` (206/416) so players can seek."""
-        action = "playback" if request.headers.get("range") else "download"
+        action = fetch_action(request)
         record = playable_recording(app_state, principal, request, recording_id, action)
         media = media_file(cache_of(app_state), source_file(record, file), fmt, channel)
         response = file_response(request, media, attachment=download)
@@ -141,7 +146,7 @@ class MediaController(Controller):
         playable_recording(app_state, principal, request, recording_id, "share")
         ttl = (data or LinkRequest()).expires_in
         if not MIN_TTL <= ttl <= MAX_TTL:
-            raise BadRequestError(
+            raise UnprocessableError(
                 f"expires_in: {ttl} outside {MIN_TTL}..{MAX_TTL} seconds", field="expires_in"
             )
         link = signer_for(app_state.config).sign(recording_id, ttl, app_state.clock())
@@ -172,13 +177,13 @@ class SharedMediaController(Controller):
         download: Annotated[bool, QueryParameter()] = False,
     ) -> Stream:
         """The audio of a shared recording (same options as ``GetRecordingAudio``)."""
-        expires = signer_for(app_state.config).verify(recording_id, exp, sig, app_state.clock())
-        record = shared_recording(app_state, recording_id)
+        record, expires = linked_recording(app_state, recording_id, exp, sig)
         media = media_file(cache_of(app_state), source_file(record, file), fmt, channel)
         response = file_response(request, media, attachment=download, extra_headers=SHARED_HEADERS)
-        action = "playback" if request.headers.get("range") else "download"
         detail = {"via": "signed link", "expires": expires, "format": fmt or "original"}
-        record_media_access(app_state, None, request, recording_id, action, detail=detail)
+        record_media_access(
+            app_state, None, request, recording_id, fetch_action(request), detail=detail
+        )
         return response
 
     @get("/{recording_id:str}/waveform.png", operation_id="GetSharedWaveform", sync_to_thread=True)
@@ -194,8 +199,7 @@ class SharedMediaController(Controller):
         file: FileParam = 0,
     ) -> Stream:
         """The waveform PNG of a shared recording."""
-        signer_for(app_state.config).verify(recording_id, exp, sig, app_state.clock())
-        record = shared_recording(app_state, recording_id)
+        record, _ = linked_recording(app_state, recording_id, exp, sig)
         media = waveform_file(cache_of(app_state), source_file(record, file), width, height)
         return file_response(request, media, attachment=False, extra_headers=SHARED_HEADERS)
 

@@ -28,10 +28,10 @@ def file_response(
     headers = {
         "Accept-Ranges": "bytes",
         "Content-Disposition": f'{disposition}; filename="{media.filename}"',
-        "ETag": media.etag,
+        **({"ETag": media.etag} if media.etag else {}),
         **(extra_headers or {}),
     }
-    if request.headers.get("if-none-match") == media.etag:
+    if media.etag and request.headers.get("if-none-match") == media.etag:
         return Stream(iter(()), status_code=304, headers=headers, media_type=media.media_type)
     wanted = parse_range(request.headers.get("range"), size)
     if_range = request.headers.get("if-range")

@@ -34,12 +34,12 @@ class SourceFile:
 
 @dataclass(frozen=True)
 class MediaFile:
-    """A file ready to send: stored or derived."""
+    """A file ready to send: stored or derived (``etag`` ``None``: no validator known)."""
 
     path: Path
     media_type: str
     filename: str
-    etag: str
+    etag: str | None
 
 
 def source_file(record: RecordingRecord, index: int = 0) -> SourceFile:

@@ -21,18 +21,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from api.errors import ApiError
+from api.errors import ForbiddenError
 
 SECRET_FILE = "signing_secret"
 MIN_TTL = 60
 MAX_TTL = 30 * 24 * 3600
 
 
-class LinkError(ApiError):
+class LinkError(ForbiddenError):
     """A signed link that is missing, malformed, forged or expired."""
-
-    status = 403
-    code = "forbidden"
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import anyio.to_thread
 from litestar import Controller, MediaType, Request, Response, get
 from litestar.di import NamedDependency
 
+from api.auth.middleware import bearer_token
 from api.errors import UnauthorizedError
 from api.metrics.collect import collect
 from api.state import AppState
@@ -38,8 +39,7 @@ class MetricsController(Controller):
         """Prometheus metrics: sessions, packets, loss, finalize latency, SIP responses, disk."""
         token = app_state.metrics_token
         if token:
-            header = request.headers.get("authorization", "")
-            given = header[7:].strip() if header.lower().startswith("bearer ") else ""
+            given = bearer_token(request.headers.get("authorization")) or ""
             if not hmac.compare_digest(given.encode(), token.encode()):
                 raise UnauthorizedError("metrics: bearer token required", "Authorization")
         live = app_state.live.list_sessions()  # on the loop, which owns the registry

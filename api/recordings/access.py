@@ -1,11 +1,18 @@
-"""Finding a recording the caller may see: one place for tenant, agent and deletion rules.
+"""Finding a recording the caller may see, acting on it and auditing that: one place for
+tenant, agent, deletion and permission rules.
 
-Other packages (media, links) call :func:`visible_recording` before serving anything.
+Other packages (media, links) call :func:`visible_recording` or :func:`guarded_recording`
+before serving anything, and :func:`audit_recording` after.
 """
 
 from __future__ import annotations
 
-from api.auth.access import DELETE, Principal, allowed, check_visible
+from typing import Any
+
+from litestar.connection import ASGIConnection
+
+from api.audit.services import audit
+from api.auth.access import DELETE, Principal, allowed, check_visible, require
 from api.errors import NotFoundError
 from api.state import AppState
 from srs.storage import RecordingRecord
@@ -34,3 +41,49 @@ def visible_recording(
     if deleted and not (include_deleted and allowed(principal, DELETE)):
         raise NotFoundError(f"recording {recording_id!r} not found", field="recording_id")
     return record, annotation
+
+
+def audit_recording(
+    app_state: AppState,
+    principal: Principal | None,
+    connection: ASGIConnection[Any, Any, Any, Any],
+    recording_id: str,
+    action: str,
+    *,
+    outcome: str = "ok",
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """One audit entry for ``action`` on ``recording_id``, in the recording's tenant."""
+    audit(
+        app_state,
+        principal,
+        action,
+        "recording",
+        recording_id,
+        tenant_id=app_state.catalog.tenant_of_session(recording_id),
+        outcome=outcome,
+        detail=detail,
+        connection=connection,
+    )
+
+
+def guarded_recording(
+    app_state: AppState,
+    principal: Principal,
+    connection: ASGIConnection[Any, Any, Any, Any],
+    recording_id: str,
+    permission: str,
+    action: str,
+    *,
+    include_deleted: bool = False,
+) -> RecordingRecord:
+    """The recording if ``principal`` may see it and has ``permission``: an invisible one
+    is answered 404 (not audited: it is not there for the caller), a refusal 403 and
+    audited as ``action`` with ``outcome="denied"``."""
+    record, _ = visible_recording(
+        app_state, principal, recording_id, include_deleted=include_deleted
+    )
+    if not allowed(principal, permission):
+        audit_recording(app_state, principal, connection, recording_id, action, outcome="denied")
+        require(principal, permission)
+    return record

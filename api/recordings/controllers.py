@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, delete, get, patch, post, put
@@ -11,7 +10,6 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import Stream
 
-from api.audit.services import audit
 from api.auth.access import (
     DELETE,
     HOLD,
@@ -19,23 +17,23 @@ from api.auth.access import (
     READ,
     Principal,
     agent_scope,
-    allowed,
     require,
-    tenant_scope,
 )
 from api.control.controllers import update_annotation
 from api.control.schemas import AnnotationIn, AnnotationOut
-from api.control.services import annotation_out, catalog_error
-from api.errors import BadRequestError, NotFoundError
-from api.recordings.access import visible_recording
-from api.recordings.media import media_type, parse_range, read_chunks
+from api.control.services import annotation_out
+from api.errors import BadRequestError, refused
+from api.filters import LimitParam, OffsetParam, TenantParam, tenant_filter, time_window
+from api.media.access import fetch_action
+from api.media.ranged import file_response
+from api.media.services import MediaFile, source_file
+from api.recordings.access import audit_recording, guarded_recording, visible_recording
+from api.recordings.media import media_type
 from api.recordings.schemas import HoldIn, RecordingDetail, RecordingPage
 from api.recordings.services import recording_detail, recording_summary
 from api.state import AppState
 from srs.storage.catalog import SORT_KEYS, CatalogError, RecordingSearch
 from srs.storage.columns import to_datetime
-
-MAX_LIMIT = 500
 
 
 class RecordingController(Controller):
@@ -80,9 +78,7 @@ class RecordingController(Controller):
         channels: Annotated[
             int | None, QueryParameter(ge=1, le=64, description="Audio channels of the file")
         ] = None,
-        tenant: Annotated[
-            str | None, QueryParameter(description="Tenant id (system admins only)")
-        ] = None,
+        tenant: TenantParam = None,
         min_completeness: Annotated[float | None, QueryParameter(ge=0, le=1)] = None,
         max_completeness: Annotated[float | None, QueryParameter(ge=0, le=1)] = None,
         min_flag: Annotated[int | None, QueryParameter(ge=0, le=10)] = None,
@@ -104,21 +100,17 @@ class RecordingController(Controller):
                 pattern=r"^[-+]?(" + "|".join(SORT_KEYS) + ")$",
             ),
         ] = "-started_at",
-        limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: LimitParam = 50,
+        offset: OffsetParam = 0,
     ) -> RecordingPage:
         """Search recordings (only the caller's tenant; agents only their own)."""
         require(principal, READ)
-        begin, end = to_datetime(started_from), to_datetime(started_to)
-        if begin is not None and end is not None and end < begin:
-            raise BadRequestError("to: must not be earlier than 'from'", field="to")
-        scope = tenant_scope(principal)
-        if scope is not None and tenant is not None and tenant != scope:
-            raise BadRequestError("tenant: you may only search your own tenant", field="tenant")
+        begin, end = time_window(started_from, started_to)
+        tenant_id = tenant_filter(principal, tenant, "search")
         if deleted:
             require(principal, DELETE)
         criteria = RecordingSearch(
-            tenant_id=scope or tenant,
+            tenant_id=tenant_id,
             agent_scope=agent_scope(principal),
             caller=caller,
             callee=callee,
@@ -198,13 +190,21 @@ class RecordingController(Controller):
     ) -> None:
         """Soft delete (purged after the retention grace); 409 under legal hold or
         before ``retain_until``."""
-        self._guarded(app_state, principal, request, recording_id, DELETE, "delete")
+        guarded_recording(app_state, principal, request, recording_id, DELETE, "delete")
         try:
             app_state.catalog.soft_delete(recording_id, principal.username, datetime.now(UTC))
         except CatalogError as exc:
-            self._audit(app_state, principal, request, recording_id, "delete", "failed", str(exc))
-            raise catalog_error(exc) from exc
-        self._audit(app_state, principal, request, recording_id, "delete")
+            audit_recording(
+                app_state,
+                principal,
+                request,
+                recording_id,
+                "delete",
+                outcome="failed",
+                detail={"reason": str(exc)},
+            )
+            raise refused(exc) from exc
+        audit_recording(app_state, principal, request, recording_id, "delete")
 
     @post(
         "/{recording_id:str}/restore",
@@ -220,12 +220,14 @@ class RecordingController(Controller):
         request: Request[Any, Any, Any],
     ) -> AnnotationOut:
         """Undo a soft delete (before it is purged)."""
-        self._guarded(app_state, principal, request, recording_id, DELETE, "restore", True)
+        guarded_recording(
+            app_state, principal, request, recording_id, DELETE, "restore", include_deleted=True
+        )
         try:
             row = app_state.catalog.restore(recording_id)
         except CatalogError as exc:
-            raise catalog_error(exc) from exc
-        self._audit(app_state, principal, request, recording_id, "restore")
+            raise refused(exc) from exc
+        audit_recording(app_state, principal, request, recording_id, "restore")
         return annotation_out(recording_id, row)
 
     @put("/{recording_id:str}/hold", operation_id="SetLegalHold", sync_to_thread=True)
@@ -238,58 +240,16 @@ class RecordingController(Controller):
         request: Request[Any, Any, Any],
     ) -> AnnotationOut:
         """Place or lift a legal hold (a held recording cannot be deleted or purged)."""
-        self._guarded(app_state, principal, request, recording_id, HOLD, "hold", True)
+        guarded_recording(
+            app_state, principal, request, recording_id, HOLD, "hold", include_deleted=True
+        )
         row = app_state.catalog.set_hold(
             recording_id, data.hold, data.reason, to_datetime(data.retain_until)
         )
-        self._audit(
-            app_state,
-            principal,
-            request,
-            recording_id,
-            "hold" if data.hold else "release",
-            detail=data.reason,
-        )
+        action = "hold" if data.hold else "release"
+        reason = {"reason": data.reason} if data.reason else None
+        audit_recording(app_state, principal, request, recording_id, action, detail=reason)
         return annotation_out(recording_id, row)
-
-    @staticmethod
-    def _guarded(
-        app_state: AppState,
-        principal: Principal,
-        request: Request[Any, Any, Any],
-        recording_id: str,
-        permission: str,
-        action: str,
-        include_deleted: bool = False,
-    ) -> None:
-        visible_recording(app_state, principal, recording_id, include_deleted=include_deleted)
-        if not allowed(principal, permission):
-            RecordingController._audit(
-                app_state, principal, request, recording_id, action, "denied"
-            )
-            require(principal, permission)
-
-    @staticmethod
-    def _audit(
-        app_state: AppState,
-        principal: Principal,
-        request: Request[Any, Any, Any],
-        recording_id: str,
-        action: str,
-        outcome: str = "ok",
-        detail: str | None = None,
-    ) -> None:
-        audit(
-            app_state,
-            principal,
-            action,
-            "recording",
-            recording_id,
-            tenant_id=app_state.catalog.tenant_of_session(recording_id),
-            outcome=outcome,
-            detail={"reason": detail} if detail else None,
-            connection=request,
-        )
 
     @get(
         "/{recording_id:str}/media",
@@ -308,48 +268,18 @@ class RecordingController(Controller):
     ) -> Stream:
         """The recording's audio; honours ``Range: bytes=…`` (206/416) for seeking.
         Audited as a download (a ranged request as playback)."""
-        record, _ = visible_recording(app_state, principal, recording_id)
-        if not allowed(principal, PLAYBACK):
-            self._audit(app_state, principal, request, recording_id, "download", "denied")
-            require(principal, PLAYBACK)
-        files = [f for f in record.recording.files if isinstance(f, dict)]
-        if file >= max(len(files), 1):
-            raise NotFoundError(f"recording {recording_id!r} has no file {file}", field="file")
-        entry = files[file] if files else {"path": record.recording.path}
-        path = Path(str(entry.get("path") or record.recording.path))
-        try:
-            size = path.stat().st_size
-        except OSError as exc:
-            raise NotFoundError(
-                f"media file of recording {recording_id!r} is missing", field="file"
-            ) from exc
-        headers = {
-            "Accept-Ranges": "bytes",
-            "Content-Disposition": f'attachment; filename="{path.name}"',
-        }
-        sha = entry.get("sha256")
-        if isinstance(sha, str) and sha:
-            headers["ETag"] = f'"{sha}"'
-        wanted = parse_range(request.headers.get("range"), size)
-        if_range = request.headers.get("if-range")
-        if wanted is not None and if_range and if_range != headers.get("ETag"):
-            wanted = None  # the client's copy is stale: send the whole file
-        status, first, length = 200, 0, size
-        if wanted is not None:
-            status, first, length = 206, wanted.first, wanted.length
-            headers["Content-Range"] = wanted.content_range(size)
-        headers["Content-Length"] = str(length)
-        self._audit(
-            app_state,
-            principal,
-            request,
-            recording_id,
-            "playback" if request.headers.get("range") else "download",
-            detail=f"file {file}",
+        record = guarded_recording(
+            app_state, principal, request, recording_id, PLAYBACK, "download"
         )
-        return Stream(
-            read_chunks(path, first, length),
-            status_code=status,
-            headers=headers,
-            media_type=media_type(str(entry.get("format") or record.recording.format), path),
+        source = source_file(record, file)
+        stored = MediaFile(
+            source.path,
+            media_type(source.format, source.path),
+            source.path.name,
+            f'"{source.sha256}"' if source.sha256 else None,
         )
+        response = file_response(request, stored, attachment=True)
+        detail = {"reason": f"file {file}"}
+        action = fetch_action(request)
+        audit_recording(app_state, principal, request, recording_id, action, detail=detail)
+        return response

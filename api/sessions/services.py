@@ -11,6 +11,7 @@ from typing import Any
 
 from api.control.services import annotation_out
 from api.sessions.schemas import MetadataVersionOut, ParticipantOut, SessionOut, StreamOut
+from api.structs import struct_from
 from srs.control import ControlState
 from srs.storage import MetadataVersion, Participant, SessionRecord, SnapshotError, Stream
 from srs.storage import snapshot as snap
@@ -90,46 +91,15 @@ def _opt_text(value: object) -> str | None:
 
 
 def participant_out(row: Participant) -> ParticipantOut:
-    return ParticipantOut(
-        participant_id=row.participant_id,
-        name=row.name,
-        aor=row.aor,
-        number=row.number,
-        channel=row.channel,
-        role=row.role,
-    )
+    return struct_from(ParticipantOut, row)
 
 
 def stream_out(row: Stream) -> StreamOut:
-    return StreamOut(
-        key=row.key,
-        label=row.label,
-        index=row.index,
-        media=row.media,
-        participant_id=row.participant_id,
-        channel=row.channel,
-        codec=row.codec,
-        packets=row.packets,
-        expected=row.expected,
-        lost=row.lost,
-        duplicates=row.duplicates,
-        late=row.late,
-        jitter_ms=row.jitter_ms,
-        completeness=row.completeness,
-        ssrcs=list(row.ssrcs),
-    )
+    return struct_from(StreamOut, row, ssrcs=list(row.ssrcs))
 
 
 def metadata_out(row: MetadataVersion) -> MetadataVersionOut:
-    return MetadataVersionOut(
-        seq=row.seq,
-        received_at=row.received_at,
-        content_type=row.content_type,
-        dialect=row.dialect,
-        well_formed=row.well_formed,
-        errors=list(row.errors),
-        raw=row.raw,
-    )
+    return struct_from(MetadataVersionOut, row, errors=list(row.errors))
 
 
 def stored_session_out(
@@ -138,26 +108,13 @@ def stored_session_out(
     tenant: str | None = None,
     annotation: RecordingAnnotation | None = None,
 ) -> SessionOut:
-    row = record.session
-    return SessionOut(
+    return struct_from(
+        SessionOut,
+        record.session,
+        live=False,
         tenant_id=tenant,
         keep=annotation.keep if annotation else True,
-        annotation=annotation_out(row.id, annotation, tenant) if annotation else None,
-        id=row.id,
-        call_id=row.call_id,
-        state=row.state,
-        live=False,
-        siprec=row.siprec,
-        started_at=row.started_at,
-        ended_at=row.ended_at,
-        end_reason=row.end_reason,
-        dialog_key=row.dialog_key,
-        from_uri=row.from_uri,
-        to_uri=row.to_uri,
-        source_address=row.source_address,
-        transport=row.transport,
-        metadata_error=row.metadata_error,
-        mapping_confidence=row.mapping_confidence,
+        annotation=annotation_out(record.session.id, annotation, tenant) if annotation else None,
         participants=[participant_out(p) for p in record.participants],
         streams=[stream_out(s) for s in record.streams],
     )

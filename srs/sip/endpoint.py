@@ -2,9 +2,12 @@
 
 ``SipEndpoint`` sits on the transaction layer and turns SIP into :class:`CallHandler`
 calls: it owns everything a recorder must get right but that is not about recording —
-Require/Supported, session timers, CANCEL, 2xx retransmission until ACK, glare, OPTIONS,
-method policy and error answers.  Like aioquic's connection it never reads the clock or
-touches a socket: feed it with ``receive``/``handle_timer`` and drain ``take_outgoing``.
+Require/Supported, session timers, CANCEL, 2xx retransmission until ACK, reliable
+provisionals and PRACK (RFC 3262), glare, OPTIONS, method policy and error answers.  Like
+aioquic's connection it never reads the clock or touches a socket: feed it with
+``receive``/``handle_timer`` and drain ``take_outgoing``.  Every call files its earliest
+deadline in a :class:`TimerHeap`, so no per-packet or per-tick work grows with the number
+of calls.
 """
 
 from __future__ import annotations
@@ -21,12 +24,14 @@ from srs.sip.handler import CallHandler, Decision
 from srs.sip.headers import parse_name_addr
 from srs.sip.message import SipRequest, SipResponse, make_response
 from srs.sip.multipart import parse_multipart
+from srs.sip.reliable import MAX_RSEQ, Retransmission, parse_rack
 from srs.sip.session_timer import (
     IntervalTooSmall,
     SessionTimer,
     SessionTimerError,
     negotiate,
 )
+from srs.sip.timer_heap import TimerHeap
 from srs.sip.timers import TimerConfig
 from srs.sip.transaction import (
     MAGIC_COOKIE,
@@ -96,7 +101,8 @@ class EndpointConfig:
     )
     accept_language: str = "en"
     #: Seconds to ring (180) before answering a new INVITE; 0 answers at once.  Lets an
-    #: SRC (or a test) CANCEL before the answer, and spaces out answers to a burst.
+    #: SRC (or a test) CANCEL before the answer, and spaces out answers to a burst.  The
+    #: 180 is reliable (RFC 3262) when the INVITE has ``Require: 100rel``.
     answer_delay: float = 0.0
 
     @property
@@ -115,33 +121,45 @@ class EndpointConfig:
 
 @dataclass(eq=False)
 class _Call:
-    """UAS-core state of one dialog beyond RFC 3261 §12: 2xx retransmission, offer
-    state, session timer."""
+    """UAS-core state of one dialog beyond RFC 3261 §12: 2xx retransmission, reliable
+    provisional, offer state, session timer."""
 
     dialog: Dialog
     invite_tx: ServerTransaction | None
-    ok_bytes: bytes | None = None
-    ok_dest: Address | None = None
     awaiting_ack_cseq: int | None = None
-    retransmit_at: float | None = None
-    retransmit_interval: float = 0.0
-    give_up_at: float | None = None
+    #: Our 2xx, resent until the ACK comes.
+    ok: Retransmission | None = None
     offer_outstanding: bool = False
     timer: SessionTimer | None = None
     timer_at: float | None = None
-    #: A new INVITE waiting out ``answer_delay``: when, and what to answer it with.
+    #: A new INVITE waiting out ``answer_delay``: when, and what to answer it with.  Once
+    #: ``answer_at`` passed (None) with ``pending`` still set, the answer waits for PRACK.
     answer_at: float | None = None
     pending: tuple[SipRequest, SessionTimer | None, _Call | None] | None = None
+    #: Our reliable 180, resent until the PRACK whose RAck names ``rseq`` comes.
+    provisional: Retransmission | None = None
+    rseq: int = 0
+    #: Our session-refresh UPDATEs still waiting for an answer.
+    refreshes: set[ClientTransaction] = field(default_factory=set)
 
-    def deadlines(self) -> list[float]:
-        times = (self.retransmit_at, self.give_up_at, self.timer_at, self.answer_at)
-        return [t for t in times if t is not None]
+    def next_deadline(self) -> float | None:
+        times = (
+            self.ok.deadline() if self.ok is not None else None,
+            self.provisional.deadline() if self.provisional is not None else None,
+            self.timer_at,
+            self.answer_at,
+        )
+        return min((t for t in times if t is not None), default=None)
 
 
 def _quote(text: str) -> str:
     """A quoted-string for Warning text: no CR/LF, escaped quotes and backslashes."""
     flat = " ".join(text.split())
     return '"' + flat.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _requires(request: SipRequest, tag: str) -> bool:
+    return any(t.lower() == tag for t in request.headers.get_all("Require"))
 
 
 def _has_body(request: SipRequest) -> bool:
@@ -182,6 +200,7 @@ class SipEndpoint:
         self.dialogs = DialogSet()
         self._calls: dict[tuple[str, str, str], _Call] = {}
         self._refreshes: dict[ClientTransaction, _Call] = {}
+        self._timers: TimerHeap[_Call] = TimerHeap()
 
     # ------------------------------------------------------------------ public sans-IO API
 
@@ -202,13 +221,15 @@ class SipEndpoint:
             log.exception("internal error while handling a message from %s", source)
 
     def handle_timer(self, now: float) -> None:
-        """Run every timer due at ``now``."""
+        """Run every timer due at ``now``; only calls with a due deadline are touched."""
         try:
             for event in self.layer.handle_timer(now):
                 self._on_event(event, now)
         except Exception:
             log.exception("internal error while handling transaction timers")
-        for call in list(self._calls.values()):
+        for call in self._timers.pop_due(now):
+            if self._calls.get(call.dialog.key) is not call:
+                continue  # ended by an earlier call's timer (e.g. replaced)
             try:
                 self._call_timers(call, now)
             except Exception:
@@ -217,14 +238,13 @@ class SipEndpoint:
                 log.exception("internal error in the timers of %s", call.dialog.call_id)
                 self._drop_call(call)
                 self._guard(self.handler.on_terminated, call.dialog.ref, "error", now)
+            else:
+                self._arm(call)
 
     def get_timer(self) -> float | None:
         """When ``handle_timer`` must next be called (None: nothing pending)."""
-        deadlines = [t for call in self._calls.values() for t in call.deadlines()]
-        layer = self.layer.get_timer()
-        if layer is not None:
-            deadlines.append(layer)
-        return min(deadlines, default=None)
+        deadlines = (self._timers.earliest(), self.layer.get_timer())
+        return min((t for t in deadlines if t is not None), default=None)
 
     def take_outgoing(self) -> list[Outgoing]:
         """Datagrams / stream writes produced since the last call, in order."""
@@ -246,6 +266,11 @@ class SipEndpoint:
         except Exception:
             log.exception("call handler %s failed", getattr(fn, "__name__", fn))
             return False, None
+
+    def _arm(self, call: _Call) -> None:
+        """File ``call``'s earliest deadline; every change to one of them ends here."""
+        if self._calls.get(call.dialog.key) is call:
+            self._timers.schedule(call, call.next_deadline())
 
     def _host(self, transport: str) -> str:
         return self.config.host_port(transport)[0]
@@ -370,17 +395,23 @@ class SipEndpoint:
         no answer end the session); BYE answers need nothing."""
         if isinstance(event, ResponseReceived):
             ctx = event.transaction
-            call = self._refreshes.get(ctx) if ctx is not None else None
-            if ctx is None or call is None or event.response.status < 200:
+            if ctx is None or event.response.status < 200:
                 return
-            del self._refreshes[ctx]
-            if event.response.status in (408, 481):
+            call = self._forget_refresh(ctx)
+            if call is not None and event.response.status in (408, 481):
                 self._end_call(call, "session-timer", now, send_bye=event.response.status == 408)
         elif isinstance(event, TransactionTimedOut | TransportFailed):
             tx = event.transaction
-            if isinstance(tx, ClientTransaction) and tx in self._refreshes:
-                call = self._refreshes.pop(tx)
+            call = self._forget_refresh(tx) if isinstance(tx, ClientTransaction) else None
+            if call is not None:
                 self._end_call(call, "session-timer", now, send_bye=True)
+
+    def _forget_refresh(self, tx: ClientTransaction) -> _Call | None:
+        """The call whose refresh ``tx`` was (None: not a refresh), no longer tracked."""
+        call = self._refreshes.pop(tx, None)
+        if call is not None:
+            call.refreshes.discard(tx)
+        return call
 
     # ------------------------------------------------------------------ requests
 
@@ -529,11 +560,40 @@ class SipEndpoint:
         self.dialogs.add(dialog)
         self._calls[dialog.key] = call
         if self.config.answer_delay > 0:
-            self._respond(tx, 180, now=now, to_tag=tag)
             call.answer_at = now + self.config.answer_delay
             call.pending = (request, timer, replaced)
+            self._ring(call, tx, request, now)
+            self._arm(call)
             return
         self._answer_invite(call, tx, request, timer, replaced, now)
+
+    def _dialog_headers(self, request: SipRequest, transport: str) -> list[tuple[str, str]]:
+        """Contact and the copied Record-Route of a response that creates a dialog
+        (§12.1.1), provisional or final."""
+        headers = [("Contact", self._contact(request, transport))]
+        return headers + [("Record-Route", rr) for rr in request.headers.raw_values("Record-Route")]
+
+    def _ring(self, call: _Call, tx: ServerTransaction, request: SipRequest, now: float) -> None:
+        """180 while ``answer_delay`` runs; reliable (RSeq, resent until PRACK) when the
+        INVITE requires 100rel (RFC 3262 §3)."""
+        headers = self._dialog_headers(request, tx.source.transport)
+        reliable = _requires(request, "100rel")
+        if reliable:
+            call.rseq = int(self._token(4), 16) % MAX_RSEQ + 1
+            headers += [("Require", "100rel"), ("RSeq", str(call.rseq))]
+        response = self._respond(tx, 180, now=now, to_tag=call.dialog.local_tag, headers=headers)
+        if reliable and response is not None and tx.last_bytes is not None:
+            call.provisional = Retransmission.start(
+                tx.last_bytes, tx.response_dest, self.config.timers, now, capped=False
+            )
+
+    def _answer_pending(self, call: _Call, now: float) -> None:
+        """Answer the INVITE that waited out ``answer_delay`` (and its PRACK)."""
+        pending, call.pending = call.pending, None
+        tx = call.invite_tx
+        if pending is not None and tx is not None and tx.state is State.PROCEEDING:
+            request, timer, replaced = pending
+            self._answer_invite(call, tx, request, timer, replaced, now)
 
     def _answer_invite(
         self,
@@ -601,9 +661,7 @@ class SipEndpoint:
     ) -> None:
         """2xx to an (re-)INVITE: Contact, capabilities, Record-Route, session timer; then
         retransmit it until the ACK comes (§13.3.1.4)."""
-        transport = tx.source.transport
-        headers = [("Contact", self._contact(request, transport))]
-        headers += [("Record-Route", rr) for rr in request.headers.raw_values("Record-Route")]
+        headers = self._dialog_headers(request, tx.source.transport)
         headers += [self._allow(), ("Supported", ", ".join(self.config.supported))]
         headers += [("Accept", ", ".join(self.config.accept))]
         if timer is not None:
@@ -624,12 +682,11 @@ class SipEndpoint:
             return
         call.dialog.handle(DialogInput.SEND_2XX)
         call.invite_tx = tx
-        call.ok_bytes = tx.last_bytes
-        call.ok_dest = tx.response_dest
         call.awaiting_ack_cseq = request.cseq.number
-        call.retransmit_interval = self.config.t1
-        call.retransmit_at = now + self.config.t1
-        call.give_up_at = now + self.config.timers.timeout
+        if tx.last_bytes is not None:
+            call.ok = Retransmission.start(
+                tx.last_bytes, tx.response_dest, self.config.timers, now, capped=True
+            )
         call.offer_outstanding = not _has_sdp(request) and bool(sdp)
         self._start_timer(call, timer, now)
 
@@ -641,6 +698,7 @@ class SipEndpoint:
             call.timer_at = timer.expiry_deadline(now)
         else:
             call.timer_at = timer.refresh_deadline(now)
+        self._arm(call)
 
     # -- ACK / CANCEL / BYE ---------------------------------------------------------------
 
@@ -650,7 +708,8 @@ class SipEndpoint:
         if call is None or call.awaiting_ack_cseq != request.cseq.number:
             return  # stray or retransmitted ACK: nothing to do (§17.2.3, §13.3.2.4)
         call.awaiting_ack_cseq = None
-        call.retransmit_at = call.give_up_at = None
+        call.ok = None
+        self._arm(call)
         call.offer_outstanding = False
         call.dialog.handle(DialogInput.RECV_ACK)
         if is_reliable(source.transport):
@@ -663,7 +722,7 @@ class SipEndpoint:
         if invite is None:
             self._respond(tx, 481, now=now)
             return
-        call = next((c for c in self._calls.values() if c.invite_tx is invite), None)
+        call = self._call_of(invite)
         tag = call.dialog.local_tag if call is not None else None
         self._respond(tx, 200, now=now, to_tag=tag)
         if invite.state is not State.PROCEEDING:
@@ -673,6 +732,16 @@ class SipEndpoint:
             call.dialog.handle(DialogInput.RECV_CANCEL)
             self._drop_call(call)
             self._guard(self.handler.on_terminated, call.dialog.ref, "cancel", now)
+
+    def _call_of(self, invite: ServerTransaction) -> _Call | None:
+        """The call whose current INVITE transaction is ``invite``, found by its dialog."""
+        request = invite.request
+        if request.to.tag is None:
+            dialog = self.dialogs.find_invite(request)
+        else:
+            dialog = self.dialogs.find(request)
+        call = self._calls.get(dialog.key) if dialog is not None else None
+        return call if call is not None and call.invite_tx is invite else None
 
     # -- in-dialog --------------------------------------------------------------------------
 
@@ -708,8 +777,30 @@ class SipEndpoint:
                 self._decision_response(tx, decision, now, None)
         elif method == "OPTIONS":
             self._respond(tx, 200, now=now, headers=self._capabilities())
-        else:  # PRACK: we never send reliable provisionals, so none can match (RFC 3262 §3)
+        else:
+            self._on_prack(call, tx, request, now)
+
+    def _on_prack(
+        self, call: _Call, tx: ServerTransaction, request: SipRequest, now: float
+    ) -> None:
+        """RFC 3262 §3: a PRACK whose RAck names our unacknowledged reliable 180 stops its
+        retransmission, gets 200, and frees a final answer that waited for it; any other
+        PRACK is a 481."""
+        try:
+            rack = parse_rack(request.headers.get("RAck") or "")
+        except SipParseError as exc:
+            warning = self._warning(tx.source.transport, exc.message)
+            self._respond(tx, exc.status, exc.reason, now=now, headers=[warning])
+            return
+        expected = (call.rseq, call.dialog.invite_cseq, "INVITE")
+        if call.provisional is None or rack != expected:
             self._respond(tx, 481, "No Matching Reliable Provisional", now=now)
+            return
+        call.provisional = None
+        self._respond(tx, 200, now=now)
+        if call.answer_at is None and call.pending is not None:
+            self._answer_pending(call, now)
+        self._arm(call)
 
     def _on_bye(self, call: _Call, tx: ServerTransaction, now: float) -> None:
         self._respond(tx, 200, now=now)
@@ -728,21 +819,41 @@ class SipEndpoint:
     ) -> None:
         """Target refresh + new offer; 491 while an earlier INVITE still waits for its
         ACK (RFC 3261 §14.2: one INVITE at a time per dialog)."""
-        if call.awaiting_ack_cseq is not None:
-            self._respond(tx, 491, now=now, headers=[("Retry-After", "1")])
-            return
-        ok, timer = self._negotiate_timer(tx, request, now, None, call.timer)
+        glare = call.awaiting_ack_cseq is not None
+        ok, timer = self._begin_refresh(call, tx, request, now, glare=glare)
         if not ok:
             return
-        call.dialog.refresh_target(request)
+        decision = self._reoffer(call, tx, request, now)
+        if decision is not None:
+            self._send_2xx(call, tx, request, decision, timer, now)
+
+    def _begin_refresh(
+        self, call: _Call, tx: ServerTransaction, request: SipRequest, now: float, *, glare: bool
+    ) -> tuple[bool, SessionTimer | None]:
+        """What a re-INVITE and an UPDATE do first: 491 on ``glare``, session-timer
+        negotiation (answered itself when it fails), target refresh; (False, None) when
+        the request has been answered."""
+        if glare:
+            self._respond(tx, 491, now=now, headers=[("Retry-After", "1")])
+            return False, None
+        ok, timer = self._negotiate_timer(tx, request, now, None, call.timer)
+        if ok:
+            call.dialog.refresh_target(request)
+        return ok, timer
+
+    def _reoffer(
+        self, call: _Call, tx: ServerTransaction, request: SipRequest, now: float
+    ) -> Decision | None:
+        """``handler.on_reoffer`` for a re-INVITE or UPDATE: its 2xx Decision, or None
+        once a crash or bad status (500) or an error Decision has been answered."""
         fine, decision = self._guard(self.handler.on_reoffer, call.dialog.ref, request, now)
         if not fine or decision is None or not 200 <= decision.status <= 699:
             self._respond(tx, 500, now=now)
-            return
+            return None
         if decision.status >= 300:
             self._decision_response(tx, decision, now, None)
-            return
-        self._send_2xx(call, tx, request, decision, timer, now)
+            return None
+        return decision
 
     def _on_update(
         self, call: _Call, tx: ServerTransaction, request: SipRequest, now: float
@@ -750,22 +861,15 @@ class SipEndpoint:
         """RFC 3311: a new offer, a metadata update, or a bare session refresh; 491 when
         it offers while an offer of ours is still unanswered (§5.2)."""
         has_offer = _has_sdp(request)
-        if has_offer and call.offer_outstanding:
-            self._respond(tx, 491, now=now, headers=[("Retry-After", "1")])
-            return
-        ok, timer = self._negotiate_timer(tx, request, now, None, call.timer)
+        glare = has_offer and call.offer_outstanding
+        ok, timer = self._begin_refresh(call, tx, request, now, glare=glare)
         if not ok:
             return
-        call.dialog.refresh_target(request)
         sdp: bytes | None = None
         extra: list[tuple[str, str]] = []
         if _has_body(request):
-            fine, decision = self._guard(self.handler.on_reoffer, call.dialog.ref, request, now)
-            if not fine or decision is None or not 200 <= decision.status <= 699:
-                self._respond(tx, 500, now=now)
-                return
-            if decision.status >= 300:
-                self._decision_response(tx, decision, now, None)
+            decision = self._reoffer(call, tx, request, now)
+            if decision is None:
                 return
             sdp = decision.sdp if has_offer else None  # no offer, no answer (RFC 3311 §5.1)
             extra = list(decision.headers)
@@ -788,33 +892,46 @@ class SipEndpoint:
     def _call_timers(self, call: _Call, now: float) -> None:
         if call.answer_at is not None and call.answer_at <= now:
             call.answer_at = None
-            pending, call.pending = call.pending, None
-            tx = call.invite_tx
-            if pending is not None and tx is not None and tx.state is State.PROCEEDING:
-                request, timer, replaced = pending
-                self._answer_invite(call, tx, request, timer, replaced, now)
+            if call.provisional is None:  # else the PRACK answers (RFC 3262 §3)
+                self._answer_pending(call, now)
+                return
+        if call.provisional is not None and call.provisional.expired(now):
+            self._prack_timeout(call, now)
             return
-        if call.give_up_at is not None and call.give_up_at <= now:
+        if call.ok is not None and call.ok.expired(now):
             log.info("no ACK for the 2xx of %s: ending the call", call.dialog.call_id)
             self._end_call(call, "ack-timeout", now, send_bye=True)
             return
-        if (
-            call.retransmit_at is not None
-            and call.retransmit_at <= now
-            and call.ok_bytes
-            and call.ok_dest
-        ):
-            self.layer.send_raw(call.ok_bytes, call.ok_dest)
-            call.retransmit_interval = min(call.retransmit_interval * 2, self.config.t2)
-            call.retransmit_at += call.retransmit_interval
-            if call.retransmit_at <= now:
-                call.retransmit_at = now + call.retransmit_interval
+        for resend in (call.provisional, call.ok):
+            if resend is not None and resend.due(now):
+                self.layer.send_raw(resend.data, resend.dest)
+                resend.advance(now)
         if call.timer_at is not None and call.timer_at <= now and call.timer is not None:
             if call.timer.refresher == "uac":
                 log.info("session timer of %s expired", call.dialog.call_id)
                 self._end_call(call, "session-timer", now, send_bye=True)
             else:
                 self._send_refresh(call, now)
+
+    def _prack_timeout(self, call: _Call, now: float) -> None:
+        """No PRACK within 64*T1: the UAS SHOULD reject the INVITE with a 5xx (RFC 3262
+        §3); the early dialog ends."""
+        log.info("no PRACK for the reliable 180 of %s: rejecting it", call.dialog.call_id)
+        call.provisional = None
+        tx = call.invite_tx
+        if tx is not None and tx.state is State.PROCEEDING:
+            warning = self._warning(tx.source.transport, "no PRACK for the reliable 180")
+            self._respond(
+                tx,
+                500,
+                "Reliable Provisional Not Acknowledged",
+                now=now,
+                to_tag=call.dialog.local_tag,
+                headers=[warning],
+            )
+            call.dialog.handle(DialogInput.SEND_ERROR)
+        self._drop_call(call)
+        self._guard(self.handler.on_terminated, call.dialog.ref, "prack-timeout", now)
 
     def _send_refresh(self, call: _Call, now: float) -> None:
         """We are the refresher (UAC without timer support): a bodiless UPDATE (§7.4)."""
@@ -826,6 +943,7 @@ class SipEndpoint:
         ]
         tx = self._send_in_dialog(call, "UPDATE", now, extra)
         self._refreshes[tx] = call
+        call.refreshes.add(tx)
         call.timer_at = call.timer.refresh_deadline(now)
 
     def _send_in_dialog(
@@ -865,6 +983,8 @@ class SipEndpoint:
 
     def _drop_call(self, call: _Call) -> None:
         self._calls.pop(call.dialog.key, None)
+        self._timers.cancel(call)
         self.dialogs.remove(call.dialog)
-        for tx in [tx for tx, c in self._refreshes.items() if c is call]:
-            del self._refreshes[tx]
+        for tx in call.refreshes:
+            self._refreshes.pop(tx, None)
+        call.refreshes.clear()

@@ -12,7 +12,8 @@ the core as new requests.  Timers L and M come from the same RFC.
 
 Time is never read: every call takes ``now`` and ``get_timer()`` says when to call
 ``handle_timer(now)`` next.  Timers that are zero on reliable transports fire within the
-same call that started them.
+same call that started them.  The layer keeps each live transaction's next deadline in a
+:class:`TimerHeap`, so neither ``get_timer`` nor ``handle_timer`` scans every transaction.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import NamedTuple
 
 from srs.sip.headers import Headers, Via, parse_via, split_list
 from srs.sip.message import SipRequest, SipResponse
+from srs.sip.timer_heap import TimerHeap
 from srs.sip.timers import TimerConfig
 from srs.transport import Address
 
@@ -570,6 +572,7 @@ class TransactionLayer:
         self.client: dict[tuple[object, ...], ClientTransaction] = {}
         self._outgoing: list[Outgoing] = []
         self._pending: list[Event] = []
+        self._timers: TimerHeap[ServerTransaction | ClientTransaction] = TimerHeap()
 
     # -- inbound ------------------------------------------------------------------------
 
@@ -595,16 +598,17 @@ class TransactionLayer:
             dest = response_destination(via, source)
             tx = ServerTransaction(key, request, source, dest, machine)
             self.server[key] = tx
+            self._settle(tx)
             return RequestReceived(request, source, tx)
         input = Input.ACK if request.method == "ACK" else Input.REQUEST
         try:
             effects = tx.machine.step(input, now)
         except TransactionError as exc:
             log.info("dropping %s: %s", request.method, exc)
-            self._reap(tx)
+            self._settle(tx)
             return None
         event = self._run_server(tx, effects)
-        self._reap(tx)
+        self._settle(tx)
         if isinstance(event, RequestReceived):
             return RequestReceived(request, source, tx)
         return None
@@ -630,11 +634,11 @@ class TransactionLayer:
             effects = tx.machine.step(input, now)
         except TransactionError as exc:
             log.info("dropping %s response: %s", response.status, exc)
-            self._reap(tx)
+            self._settle(tx)
             return None
         tx.responses.append(response)
         events = self._run_client(tx, effects)
-        self._reap(tx)
+        self._settle(tx)
         for event in events:
             if isinstance(event, ResponseReceived):
                 return ResponseReceived(response, source, tx)
@@ -659,7 +663,7 @@ class TransactionLayer:
             tx.last_response, tx.last_bytes = previous
             raise
         self._run_server(tx, effects)
-        self._reap(tx)
+        self._settle(tx)
 
     def send_request(self, request: SipRequest, dest: Address, now: float) -> ClientTransaction:
         """Start a client transaction; the request's top Via must carry our branch."""
@@ -672,6 +676,7 @@ class TransactionLayer:
         tx.request_bytes = request.serialize()
         self.client[tx.key] = tx
         self._run_client(tx, machine.initial_effects)
+        self._settle(tx)
         return tx
 
     def transport_error(self, tx: ServerTransaction | ClientTransaction, now: float) -> list[Event]:
@@ -682,13 +687,8 @@ class TransactionLayer:
         except TransactionError as exc:
             log.info("ignoring transport error: %s", exc)
             return []
-        events: list[Event] = []
-        if isinstance(tx, ServerTransaction):
-            event = self._run_server(tx, effects)
-            events += [event] if event is not None else []
-        else:
-            events += self._run_client(tx, effects)
-        self._reap(tx)
+        events = self._run(tx, effects)
+        self._settle(tx)
         return events
 
     # -- lookups --------------------------------------------------------------------------
@@ -705,24 +705,20 @@ class TransactionLayer:
     # -- timers ---------------------------------------------------------------------------
 
     def get_timer(self) -> float | None:
-        machines = [tx.machine for tx in self.server.values()]
-        machines += [tx.machine for tx in self.client.values()]
-        deadlines = [t for m in machines if (t := m.get_timer()) is not None]
-        return min(deadlines, default=None)
+        return self._timers.earliest()
 
     def handle_timer(self, now: float) -> list[Event]:
-        """Fire due timers; returns timeouts for the TU (with any found while catching up)."""
+        """Fire due timers; returns timeouts for the TU (with any found while catching up).
+        Only transactions with a due deadline are touched."""
         events, self._pending = self._pending, []
-        for stx in list(self.server.values()):
-            effects = stx.machine.handle_timer(now)
-            event = self._run_server(stx, effects)
-            if event is not None:
-                events.append(event)
-            self._reap(stx)
-        for ctx in list(self.client.values()):
-            effects = ctx.machine.handle_timer(now)
-            events += self._run_client(ctx, effects)
-            self._reap(ctx)
+        due = self._timers.pop_due(now)
+        try:
+            for tx in due:
+                events += self._run(tx, tx.machine.handle_timer(now))
+                self._settle(tx)
+        finally:
+            for tx in due:  # re-file any left out by an exception (settling is idempotent)
+                self._settle(tx)
         return events
 
     def take_events(self) -> list[Event]:
@@ -740,6 +736,13 @@ class TransactionLayer:
         return out
 
     # -- effects --------------------------------------------------------------------------
+
+    def _run(self, tx: ServerTransaction | ClientTransaction, effects: list[Action]) -> list[Event]:
+        """Carry out ``effects`` for either kind of transaction; the TU's events."""
+        if isinstance(tx, ClientTransaction):
+            return self._run_client(tx, effects)
+        event = self._run_server(tx, effects)
+        return [event] if event is not None else []
 
     def _run_server(self, tx: ServerTransaction, effects: list[Action]) -> Event | None:
         event: Event | None = None
@@ -777,18 +780,16 @@ class TransactionLayer:
     def _catch_up(self, tx: ServerTransaction | ClientTransaction, now: float) -> bool:
         """Fire ``tx``'s overdue timers before it sees a new input, so a late
         ``handle_timer`` never makes a message meet a stale state; False if it ended."""
-        effects = tx.machine.handle_timer(now)
-        if isinstance(tx, ServerTransaction):
-            event = self._run_server(tx, effects)
-            self._pending += [event] if event is not None else []
-        else:
-            self._pending += self._run_client(tx, effects)
-        self._reap(tx)
+        self._pending += self._run(tx, tx.machine.handle_timer(now))
+        self._settle(tx)
         return not tx.machine.terminated
 
-    def _reap(self, tx: ServerTransaction | ClientTransaction) -> None:
+    def _settle(self, tx: ServerTransaction | ClientTransaction) -> None:
+        """After ``tx`` ran: forget it when it ended, else file its next deadline."""
         if not tx.machine.terminated:
+            self._timers.schedule(tx, tx.machine.get_timer())
             return
+        self._timers.cancel(tx)
         if isinstance(tx, ServerTransaction):
             if self.server.get(tx.key) is tx:
                 del self.server[tx.key]

@@ -340,7 +340,7 @@ def test_signed_link_stops_at_soft_delete(
 def test_link_lifetime_is_bounded(client: TestClient[Litestar], recording: str) -> None:
     for ttl in (0, 59, 30 * 24 * 3600 + 1):
         response = client.post(f"/api/v1/recordings/{recording}/links", json={"expires_in": ttl})
-        assert response.status_code == 400
+        assert response.status_code == 422
         assert response.json()["field"] == "expires_in"
     assert client.post("/api/v1/recordings/nope/links").status_code == 404
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness import Audio, SippRun, SrsServer
+from harness import Audio, SippRun, SrsServer, recorded_audio
 
 from srs.testing_media import dominant_frequency
 
@@ -73,7 +73,7 @@ def check_two_tones(
     assert abs(rec["duration"] - media_duration) <= DURATION_TOLERANCE, (
         f"recording lasts {rec['duration']} s, the media sent {media_duration:.3f} s"
     )
-    audio = server.audio(rec)
+    audio = recorded_audio(server, rec)
     assert audio.channels.shape[0] == 2, f"WAV has {audio.channels.shape[0]} channels"
     assert abs(audio.duration - media_duration) <= DURATION_TOLERANCE, (
         f"WAV lasts {audio.duration:.3f} s, the media sent {media_duration:.3f} s"

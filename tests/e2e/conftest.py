@@ -10,14 +10,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from harness import SrsServer, running
+from harness import SrsServer, e2e_server, running
+
+from srs.testing import pytest_runtest_makereport  # noqa: F401  (hook: logs of failures)
 
 
 @pytest.fixture(scope="session")
 def srs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SrsServer]:
     """The default server (UDP and TCP on one port, TLS on another), shared by every
     test it suits."""
-    with running(SrsServer(tmp_path_factory.mktemp("srs-default"), tls=True)) as server:
+    with running(e2e_server(tmp_path_factory.mktemp("srs-default"), tls=True)) as server:
         yield server
 
 

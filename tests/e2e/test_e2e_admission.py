@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 from checks import check_participants, check_two_tones
-from harness import SCENARIOS, SrsServer, running, scenario_copy, sipp
-from pcaps import call_pcap
+from harness import SCENARIOS, SrsServer, e2e_server, running, scenario_copy, sipp
+
+from srs.testing_media import call_pcap
 
 pytestmark = pytest.mark.sipp
 
@@ -19,7 +20,7 @@ TRANSPORTS = ["udp", "tcp"]
 
 @pytest.fixture(scope="module")
 def one_session_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SrsServer]:
-    server = SrsServer(tmp_path_factory.mktemp("srs-max1"), sip={"max_sessions": 1})
+    server = e2e_server(tmp_path_factory.mktemp("srs-max1"), sip={"max_sessions": 1})
     with running(server):
         yield server
 
@@ -27,7 +28,7 @@ def one_session_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Srs
 @pytest.fixture(scope="module")
 def ringing_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SrsServer]:
     """srs sends 180 and waits 1 s before answering (``sip.answer_delay``)."""
-    server = SrsServer(tmp_path_factory.mktemp("srs-ringing"), sip={"answer_delay": 1.0})
+    server = e2e_server(tmp_path_factory.mktemp("srs-ringing"), sip={"answer_delay": 1.0})
     with running(server):
         yield server
 

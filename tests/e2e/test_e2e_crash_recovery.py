@@ -9,8 +9,16 @@ from pathlib import Path
 
 import pytest
 from checks import check_participants, check_tone
-from harness import SrsServer, running, scenario_copy, silent_runs, sipp
-from pcaps import call_pcap
+from harness import (
+    e2e_server,
+    recorded_audio,
+    running,
+    scenario_copy,
+    silent_runs,
+    sipp,
+)
+
+from srs.testing_media import call_pcap
 
 pytestmark = pytest.mark.sipp
 
@@ -19,7 +27,7 @@ KILL_AFTER = 3.0
 
 
 def test_kill_9_mid_call_then_recover(tmp_path: Path, logroot: Path) -> None:
-    server = SrsServer(tmp_path / "srs", media={"flush_interval": FLUSH_INTERVAL})
+    server = e2e_server(tmp_path / "srs", media={"flush_interval": FLUSH_INTERVAL})
     scenario = scenario_copy(
         "uac-siprec-basic.xml",
         tmp_path / "scenario",
@@ -49,7 +57,7 @@ def test_kill_9_mid_call_then_recover(tmp_path: Path, logroot: Path) -> None:
             f"recovered {rec['duration']} s; {received:.2f} s were received before the kill, "
             f"flushed every {FLUSH_INTERVAL} s"
         )
-        audio = server.audio(rec)
+        audio = recorded_audio(server, rec)
         assert audio.channels.shape[0] == 2
         labels = {s["label"]: s["channel"] for s in rec["streams"]}
         for label, freq in (("1", 440.0), ("2", 1000.0)):

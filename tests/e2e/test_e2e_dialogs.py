@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 from checks import DURATION_TOLERANCE, check_pcap_ports, check_tone, check_two_tones
-from harness import SCENARIOS, SrsServer, pause, play, scenario_copy, sipp
-from pcaps import call_pcap, pcap_media_duration
+from harness import SCENARIOS, SrsServer, pause, play, recorded_audio, scenario_copy, sipp
+
+from srs.testing_media import call_pcap, pcap_media_duration
 
 pytestmark = pytest.mark.sipp
 
@@ -31,7 +32,7 @@ def test_trunk_delayed_offer(srs_server: SrsServer, logroot: Path, transport: st
     channel = rec["streams"][0]["channel"]
     assert rec["channels"] == 2, rec
     assert abs(rec["duration"] - sent) <= DURATION_TOLERANCE, (rec["duration"], sent)
-    audio = srs_server.audio(rec)
+    audio = recorded_audio(srs_server, rec)
     assert abs(audio.duration - sent) <= DURATION_TOLERANCE, (audio.duration, sent)
     check_tone(audio, channel, 440.0, 0.0, audio.duration)
     assert audio.silences(channel) == [], audio.silences(channel)
@@ -64,7 +65,7 @@ def test_plain_trunk_delayed_offer(srs_server: SrsServer, logroot: Path, tmp_pat
 
     assert rec["channels"] == 1, rec
     assert abs(rec["duration"] - sent.media_duration) <= DURATION_TOLERANCE, rec["duration"]
-    audio = srs_server.audio(rec)
+    audio = recorded_audio(srs_server, rec)
     check_tone(audio, 0, 440.0, 0.0, audio.duration)
     assert audio.silences(0) == [], audio.silences(0)
     assert rec["completeness"] == 1.0, rec

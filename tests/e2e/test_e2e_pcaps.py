@@ -8,10 +8,15 @@ import numpy as np
 import pytest
 from checks import freq_ok
 from harness import SCENARIOS
-from pcaps import BASE_DPORT, call_pcap, pcap_media_duration, read_flows
 
 from srs.media.codecs import g711
-from srs.testing_media import dominant_frequency
+from srs.testing_media import (
+    BASE_DPORT,
+    call_pcap,
+    dominant_frequency,
+    pcap_media_duration,
+    read_flows,
+)
 
 
 @pytest.mark.parametrize(

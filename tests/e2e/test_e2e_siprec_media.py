@@ -14,9 +14,8 @@ from checks import (
     check_two_tones,
 )
 from harness import SCENARIOS, SrsServer, scenario_copy, sipp
-from pcaps import call_pcap, pcap_media_duration
 
-from srs.testing_media import g729_available
+from srs.testing_media import call_pcap, g729_available, pcap_media_duration
 
 pytestmark = pytest.mark.sipp
 

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from checks import check_participants, check_two_tones
 from harness import HOST, SCENARIOS, SrsServer, free_port
-from pcaps import tone_flow
+
+from srs.testing_media import tone_flow
 
 pytestmark = pytest.mark.sipp
 
@@ -97,7 +98,7 @@ def scenario_message(name: str, values: dict[str, str], index: int = 0) -> bytes
 
 def test_siprec_over_tls(srs_server: SrsServer) -> None:
     server = srs_server
-    assert server.tls_ca is not None
+    assert server.tls_ca is not None and server.tls_port is not None
     client = SipTlsClient(server.tls_port, server.tls_ca)
     rtp = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(2)]
     try:

@@ -7,11 +7,8 @@ scenarios in sipp-scenarios/ stay as committed and the tones are known to the te
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,49 +18,37 @@ import pytest
 from vendor_media import Flow, write_pcap
 
 from srs.media.wavfile import WavData, read_wav
-from srs.storage import Database
-from srs.storage.accounts import DEFAULT_TENANT, Accounts
-from srs.testing import SippResult, SrsServer, free_port_range, send_siprec_call, start_srs_server
+from srs.testing import (
+    SCENARIOS,
+    SippResult,
+    SrsServer,
+    free_port_range,
+    prepare_srs_server,
+    pytest_runtest_makereport,  # noqa: F401  (hook: server logs in failure reports)
+    running,
+    send_siprec_call,
+)
 
-SCENARIOS = Path(__file__).resolve().parents[2] / "sipp-scenarios"
 BIB_WAIT = 5.0  # [plugins.cisco_bib] wait: longer than a 3 s lone fork, so its deadline ends it
-_API_KEYS: dict[str, str] = {}  # server URL -> an admin API key
-
-
-def _admin_key(server: SrsServer) -> str:
-    """A system admin's API key, written into the server's own database (the API needs one)."""
-    db = Database(f"sqlite:///{(server.data_dir / 'srs.db').as_posix()}")
-    try:
-        accounts = Accounts(db, password_cost=2**4)
-        accounts.ensure_tenant(DEFAULT_TENANT)
-        user = accounts.create_user("e2e-vendors", "system-admin", DEFAULT_TENANT)
-        assert user.id is not None
-        return accounts.create_api_key(user.id, "e2e-vendors")[1]
-    finally:
-        db.dispose()
 
 
 @pytest.fixture(scope="session")
 def vendor_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SrsServer]:
-    """One server for the whole suite.  SIPp's pcap replay needs each call's media ports to
-    be consecutive, so the range is wide (no wrap-around) and below the kernel's ephemeral
-    ports and SIPp's own media ports (30000+), where no other socket takes one of them."""
+    """One server for the whole suite, with an admin API key.  SIPp's pcap replay needs
+    each call's media ports to be consecutive, so the range is wide (no wrap-around) and
+    below the kernel's ephemeral ports and SIPp's own media ports, where no other socket
+    takes one of them."""
     low, high = free_port_range(size=240, low=20000, high=30000)
-    server = start_srs_server(
+    server = prepare_srs_server(
         tmp_path_factory.mktemp("srs-vendors"),
         config={
             "media": {"port_min": low, "port_max": high},
             "plugins.cisco_bib": {"wait": BIB_WAIT},
         },
+        api_key=True,
     )
-    try:
-        _API_KEYS[server.http_url] = _admin_key(server)
+    with running(server):
         yield server
-    finally:
-        crashed = server.process.poll()
-        code = server.stop()
-    if crashed is not None:
-        raise AssertionError(f"srs serve died (exit {code}); log:\n{server.log_tail()}")
 
 
 @dataclass
@@ -96,12 +81,7 @@ def prepare(
 
 
 def api(server: SrsServer, path: str, **query: str) -> Any:
-    url = f"{server.http_url}/api/v1{path}"
-    if query:
-        url += "?" + urllib.parse.urlencode(query)
-    request = urllib.request.Request(url, headers={"X-API-Key": _API_KEYS[server.http_url]})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
+    return server.get_json(f"/api/v1{path}", **query)
 
 
 def find_recordings(server: SrsServer, vendor_id: str, count: int = 1) -> list[dict[str, Any]]:
@@ -127,12 +107,8 @@ def recording(server: SrsServer, vendor_id: str) -> dict[str, Any]:
 def audio(server: SrsServer, detail: dict[str, Any], workdir: Path) -> WavData:
     """The recording's first file, downloaded through the API."""
     url = detail["files"][0]["url"]
-    if url.startswith("/"):
-        url = server.http_url + url
     target = workdir / f"{detail['id']}.wav"
-    request = urllib.request.Request(url, headers={"X-API-Key": _API_KEYS[server.http_url]})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        target.write_bytes(response.read())
+    target.write_bytes(server.get_bytes(url.removeprefix(server.http_url)))
     return read_wav(target)
 
 

@@ -12,14 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import dpkt
 import numpy as np
 from numpy.typing import NDArray
 
-from srs.testing_media import dominant_frequency, rms, rtp_packets
+from srs import testing_media as media
+from srs.testing_media import dominant_frequency, rms
 
 BASE_DPORT = 20000
-PCAP_EPOCH = 1_700_000_000.0
 PTIME = 0.02
 
 
@@ -31,41 +30,23 @@ class Flow:
     offset: int = 0  # port offset from the first answered m-line
 
 
-def _frame(payload: bytes, sport: int, dport: int) -> bytes:
-    udp = dpkt.udp.UDP(sport=sport, dport=dport, data=payload)
-    udp.ulen = len(udp)
-    ip = dpkt.ip.IP(
-        src=bytes([127, 0, 0, 1]),
-        dst=bytes([127, 0, 0, 1]),
-        p=dpkt.ip.IP_PROTO_UDP,
-        ttl=64,
-        data=udp,
-    )
-    ip.len = len(ip)
-    eth = dpkt.ethernet.Ethernet(
-        src=b"\x02\x00\x00\x00\x00\x01",
-        dst=b"\x02\x00\x00\x00\x00\x02",
-        type=dpkt.ethernet.ETH_TYPE_IP,
-        data=ip,
-    )
-    return bytes(eth)
-
-
 def write_pcap(path: Path, flows: Sequence[Flow]) -> Path:
     """Every flow as RTP every 20 ms, packets in send-time order."""
-    packets: list[tuple[float, int, bytes]] = []
-    for k, flow in enumerate(flows):
-        frames = rtp_packets(
-            flow.codec, flow.freq, flow.seconds, ptime=PTIME, ssrc=0x7000 + k, phase=0.3
-        )
-        packets += [(i * PTIME, k, f.packet()) for i, f in enumerate(frames)]
-    packets.sort()
-    with path.open("wb") as fh:
-        writer = dpkt.pcap.Writer(fh, linktype=dpkt.pcap.DLT_EN10MB)
-        for at, k, data in packets:
-            flow = flows[k]
-            frame = _frame(data, 16000 + flow.offset, BASE_DPORT + flow.offset)
-            writer.writepkt(frame, ts=PCAP_EPOCH + at)
+    media.write_pcap(
+        path,
+        [
+            media.tone_flow(
+                flow.codec,
+                flow.freq,
+                flow.seconds,
+                ssrc=0x7000 + k,
+                ptime=PTIME,
+                offset=flow.offset,
+            )
+            for k, flow in enumerate(flows)
+        ],
+        base_dport=BASE_DPORT,
+    )
     return path
 
 

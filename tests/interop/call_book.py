@@ -7,8 +7,8 @@ import wave
 from pathlib import Path
 
 from placed_call import Case, PlacedCall, place_calls
-from srs_process import SrsProcess
 
+from srs.testing import SrsServer
 from srs.testing_media import tone
 
 TONE_HZ = 800.0
@@ -29,7 +29,7 @@ def write_tone_wav(path: Path, seconds: float = 10.0) -> Path:
 class CallBook:
     """Places every case's call together on first use and remembers them."""
 
-    def __init__(self, srs: SrsProcess, wav: Path, workdir: Path, cases: list[Case]) -> None:
+    def __init__(self, srs: SrsServer, wav: Path, workdir: Path, cases: list[Case]) -> None:
         self._srs, self._wav, self._workdir, self._cases = srs, wav, workdir, cases
         self._calls: dict[Case, PlacedCall] | None = None
 

@@ -7,12 +7,18 @@ from pathlib import Path
 
 import pytest
 from call_book import write_tone_wav
-from srs_process import SrsProcess, running_srs
+from srs_process import interop_server
+
+from srs.testing import (
+    SrsServer,
+    pytest_runtest_makereport,  # noqa: F401  (hook: server logs in failure reports)
+    running,
+)
 
 
 @pytest.fixture(scope="session")
-def srs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SrsProcess]:
-    with running_srs(tmp_path_factory.mktemp("srs")) as srs:
+def srs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SrsServer]:
+    with running(interop_server(tmp_path_factory.mktemp("srs"))) as srs:
         yield srs
 
 

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
 from numpy.typing import NDArray
 from sdp_lines import sip_body, sip_header
-from srs_process import SrsProcess
+from srs_process import session_json
+
+from srs.testing import SrsServer
 
 CALLER = Path(__file__).with_name("pjsua_caller.py")
 
@@ -76,7 +77,7 @@ class PlacedCall:
 
 
 def place_calls(
-    srs: SrsProcess, cases: list[Case], wav: Path, workdir: Path, timeout: float = 30.0
+    srs: SrsServer, cases: list[Case], wav: Path, workdir: Path, timeout: float = 30.0
 ) -> dict[Case, PlacedCall]:
     """Call srs once per case, all at the same time (srs records calls side by side; it
     also keeps the test short), and collect what each call left behind."""
@@ -94,7 +95,7 @@ def _user(case: Case) -> str:
     return f"pjsua-{case.name}"
 
 
-def _start(srs: SrsProcess, case: Case, wav: Path, workdir: Path) -> subprocess.Popen[bytes]:
+def _start(srs: SrsServer, case: Case, wav: Path, workdir: Path) -> subprocess.Popen[bytes]:
     args = [
         sys.executable,
         str(CALLER),
@@ -114,7 +115,7 @@ def _start(srs: SrsProcess, case: Case, wav: Path, workdir: Path) -> subprocess.
 
 
 def _collect(
-    srs: SrsProcess,
+    srs: SrsServer,
     case: Case,
     child: subprocess.Popen[bytes],
     live: dict[str, Any] | None,
@@ -130,7 +131,7 @@ def _collect(
     if call_id is not None:
         recording = _finalized(srs, call_id)
         if recording is not None:
-            session = srs.session_json(recording["id"])
+            session = session_json(srs, recording["id"])
             samples, rate = _decode(srs.get_bytes(recording["media_url"]), recording)
     return PlacedCall(
         case, child.wait(), output, report, live, recording, session, samples, rate, srs_log
@@ -138,7 +139,7 @@ def _collect(
 
 
 def _watch_live(
-    srs: SrsProcess, children: dict[Case, subprocess.Popen[bytes]], timeout: float
+    srs: SrsServer, children: dict[Case, subprocess.Popen[bytes]], timeout: float
 ) -> dict[Case, dict[str, Any]]:
     """Poll ``/sessions`` until every child exits: the last capture counters of each call
     (a session leaves the live list when it ends, so they cannot be asked for later)."""
@@ -151,8 +152,8 @@ def _watch_live(
                     child.kill()
             break
         try:
-            sessions = srs.get("/sessions/")["items"]
-        except httpx.HTTPError:
+            sessions = srs.get_json("/api/v1/sessions/")["items"]
+        except (AssertionError, OSError):  # not answering yet, or busy
             sessions = []
         for case in children:
             for item in sessions:
@@ -169,12 +170,12 @@ def _call_id(report: dict[str, Any]) -> str | None:
     return None
 
 
-def _finalized(srs: SrsProcess, call_id: str, timeout: float = 15.0) -> dict[str, Any] | None:
+def _finalized(srs: SrsServer, call_id: str, timeout: float = 15.0) -> dict[str, Any] | None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        page = srs.get("/recordings/", call_id=call_id)
+        page = srs.get_json("/api/v1/recordings/", call_id=call_id)
         if page["items"]:
-            detail: dict[str, Any] = srs.get(f"/recordings/{page['items'][0]['id']}")
+            detail: dict[str, Any] = srs.get_json(f"/api/v1/recordings/{page['items'][0]['id']}")
             return detail
         time.sleep(0.1)
     return None

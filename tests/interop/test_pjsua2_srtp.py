@@ -22,8 +22,8 @@ from call_book import TONE_AMPLITUDE, TONE_HZ, CallBook
 from numpy.typing import NDArray
 from placed_call import Case, PlacedCall
 from sdp_lines import audio_section
-from srs_process import SrsProcess
 
+from srs.testing import SrsServer
 from srs.testing_media import dominant_frequency, rms
 
 PCMU, G722 = "PCMU/8000/1", "G722/16000/1"
@@ -54,7 +54,7 @@ FRAME_S = 0.01
 
 @pytest.fixture(scope="module")
 def calls(
-    srs_server: SrsProcess, tone_wav: Path, tmp_path_factory: pytest.TempPathFactory
+    srs_server: SrsServer, tone_wav: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> CallBook:
     return CallBook(srs_server, tone_wav, tmp_path_factory.mktemp("calls"), CASES)
 

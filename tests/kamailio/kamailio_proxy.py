@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from srs.testing import HOST, free_port, stop_process, tcp_listening
+
 TEMPLATE = Path(__file__).with_name("kamailio.cfg.tmpl")
 LOG_PREFIX = "SRSTEST"
-HOST = "127.0.0.1"
 _PLACEHOLDER = re.compile(r"@@([A-Z_]+)@@")
 _EVENT = re.compile(rf"{LOG_PREFIX} (?P<kind>[a-z-]+)(?P<fields>(?: [a-z_]+=\S*)*)\s*$")
 
@@ -78,29 +77,6 @@ def kamailio_binary() -> str:
     return binary
 
 
-def _tcp_listening(port: int) -> bool:
-    try:
-        with socket.create_connection((HOST, port), timeout=0.2):
-            return True
-    except OSError:
-        return False
-
-
-def free_sip_port() -> int:
-    """A port free for both UDP and TCP on 127.0.0.1 (Kamailio listens on both)."""
-    for _ in range(100):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.bind((HOST, 0))
-            port = int(udp.getsockname()[1])
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-                try:
-                    tcp.bind((HOST, port))
-                except OSError:
-                    continue
-        return port
-    raise KamailioError("no port free for both UDP and TCP on 127.0.0.1")
-
-
 @dataclass
 class KamailioProxy:
     process: subprocess.Popen[bytes]
@@ -135,14 +111,7 @@ class KamailioProxy:
             time.sleep(0.1)
 
     def stop(self, timeout: float = 10.0) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-        return int(self.process.returncode)
+        return stop_process(self.process, timeout)
 
 
 def start_kamailio(
@@ -157,7 +126,7 @@ def start_kamailio(
     Kamailio in the foreground and return once it accepts TCP on its SIP port."""
     binary = kamailio_binary()
     workdir.mkdir(parents=True, exist_ok=True)
-    port = free_sip_port()
+    port = free_port()  # Kamailio listens on UDP and TCP
     ds_list = workdir / "dispatcher.list"
     ds_list.write_text(dispatcher_list(nodes))
     cfg = workdir / "kamailio.cfg"
@@ -189,11 +158,16 @@ def start_kamailio(
     ]  # fmt: skip
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=workdir
+            argv,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=workdir,
+            start_new_session=True,
         )
     proxy = KamailioProxy(process, port, workdir, log_path)
     deadline = time.monotonic() + timeout
-    while not _tcp_listening(port):
+    while not tcp_listening(HOST, port):
         if process.poll() is not None:
             raise KamailioError(
                 f"kamailio exited with {process.returncode} at start "

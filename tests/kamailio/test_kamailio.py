@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 from kamailio_proxy import Event
-from sipp_calls import SCENARIOS, SippRun, run_sipp, scenario_copy
+from sipp_calls import run_sipp
 from srs_cluster import Cluster, running_cluster
-from tone_pcap import write_tone_pcap
 
-from srs.testing import SrsServer
+from srs.testing import SCENARIOS, SippRun, SrsServer, scenario_copy
+from srs.testing_media import call_pcap
 
 pytestmark = pytest.mark.sipp
 
@@ -49,7 +49,14 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
 def basic_scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The basic scenario next to our own 2-flow PCMU pcap (the scenario pauses 3 s)."""
     scenario = scenario_copy(BASIC, tmp_path_factory.mktemp("scenario"))
-    write_tone_pcap(scenario.with_name("audio.pcap"), (440.0, 660.0), seconds=PCAP_SECONDS)
+    call_pcap(
+        scenario.with_name("audio.pcap"),
+        "pcmu",
+        PCAP_SECONDS,
+        (440.0, 660.0),
+        ssrc=0x5150,
+        phase=0.0,
+    )
     return scenario
 
 
@@ -62,7 +69,7 @@ def scenario_participants(scenario: Path) -> set[tuple[str, str]]:
 
 
 def expect_success(run: SippRun, cluster: Cluster) -> None:
-    assert run.returncode == 0, f"{run.report()}\n{cluster.diagnostics()}"
+    assert run.returncode == 0, f"{run.logs()}\n{cluster.diagnostics()}"
 
 
 def events_of(cluster: Cluster, kind: str, call_id: str) -> list[Event]:

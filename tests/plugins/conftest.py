@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from srs.testing import pytest_runtest_makereport  # noqa: F401  (hook: logs of failures)
+
 from .throwaway import build_and_install
 
 

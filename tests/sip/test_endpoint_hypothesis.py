@@ -1,6 +1,8 @@
 """Random request/response/garbage sequences against SipEndpoint: it never raises, never
-hits an internal error, never sends two different final answers to one request, and tells
-the handler about each dialog's end at most once."""
+hits an internal error, never sends two different final answers to one request, tells
+the handler about each dialog's end at most once, and keeps its timer heap in step with
+every call's and transaction's deadlines.  With ``answer_delay`` the 180 may be reliable
+(``Require: 100rel``) and PRACKs may name it."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from collections import Counter
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_endpoint_timers import check_heap
 
 from srs.sip.endpoint import EndpointConfig, SipEndpoint
 from srs.sip.errors import SipParseError
@@ -22,8 +25,10 @@ SDP = b"v=0\r\no=- 1 1 IN IP4 127.0.0.2\r\ns=-\r\nc=IN IP4 127.0.0.2\r\nt=0 0\r\
 
 
 class Handler:
-    def __init__(self, decisions: list[int]) -> None:
+    def __init__(self, decisions: list[int], early_end: bool = False) -> None:
         self.decisions = decisions
+        #: With answer_delay a dialog can end (CANCEL, no PRACK) before on_invite.
+        self.early_end = early_end
         self.invited: list[DialogRef] = []
         self.terminated: Counter[DialogRef] = Counter()
 
@@ -51,7 +56,7 @@ class Handler:
         return self._decision()
 
     def on_terminated(self, dialog: DialogRef, reason: str, now: float) -> None:
-        assert dialog in self.invited
+        assert dialog in self.invited or self.early_end
         self.terminated[dialog] += 1
 
 
@@ -68,6 +73,9 @@ EXTRA = [
     (("Replaces", "c1;to-tag=0000000000000001;from-tag=ft"),),
     (("Replaces", "c2;to-tag=0000000000000001;from-tag=ft;early-only"),),
     (("Replaces", "c2"),),
+    (("Require", "100rel"),),
+    (("RAck", "known"),),
+    (("RAck", "1 1 INVITE"),),
 ]
 
 request_op = st.fixed_dictionaries(
@@ -94,7 +102,7 @@ ops = st.lists(
 )
 
 
-def build(op: dict[str, object], tags: list[str]) -> bytes:
+def build(op: dict[str, object], tags: list[str], rseqs: list[str] | None = None) -> bytes:
     method = str(op["method"])
     to_tag = op["to_tag"]
     tag = tags[-1] if to_tag == "known" and tags else ("bogus" if to_tag else None)
@@ -111,7 +119,8 @@ def build(op: dict[str, object], tags: list[str]) -> bytes:
     ]
     extra = op["extra"]
     assert isinstance(extra, tuple)
-    lines += [f"{name}: {value}" for name, value in extra]
+    known_rack = f"{rseqs[-1] if rseqs else 1} 1 INVITE"
+    lines += [f"{n}: {known_rack if v == 'known' else v}" for n, v in extra]
     if body:
         lines.append("Content-Type: application/sdp")
     lines.append(f"Content-Length: {len(body)}")
@@ -121,17 +130,26 @@ def build(op: dict[str, object], tags: list[str]) -> bytes:
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(script=ops, decisions=st.lists(st.sampled_from([200, 200, 486, 0]), max_size=6))
+@given(
+    script=ops,
+    decisions=st.lists(st.sampled_from([200, 200, 486, 0]), max_size=6),
+    answer_delay=st.sampled_from([0.0, 0.0, 1.0]),
+)
 def test_endpoint_survives_any_sequence(
-    script: list[tuple[str, object]], decisions: list[int], caplog: pytest.LogCaptureFixture
+    script: list[tuple[str, object]],
+    decisions: list[int],
+    answer_delay: float,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.clear()
     keep = []  # keeps transactions alive so that id() stays unique
-    handler = Handler(list(decisions))
+    handler = Handler(list(decisions), early_end=answer_delay > 0)
     counter = iter(range(1, 10**6))
-    ep = SipEndpoint(EndpointConfig(t1=0.5), handler, token=lambda n: f"{next(counter):0{2 * n}x}")
+    config = EndpointConfig(t1=0.5, answer_delay=answer_delay)
+    ep = SipEndpoint(config, handler, token=lambda n: f"{next(counter):0{2 * n}x}")
     now = 0.0
     tags: list[str] = []
+    rseqs: list[str] = []
     last_request: SipRequest | None = None
     last_data = b""
     finals: dict[int, set[int]] = {}  # per live server transaction
@@ -140,7 +158,7 @@ def test_endpoint_survives_any_sequence(
             message: SipRequest | SipResponse | SipParseError | None = None
             if kind == "request":
                 assert isinstance(value, dict)
-                last_data = build(value, tags)
+                last_data = build(value, tags, rseqs)
                 message = parse_message(last_data)
             elif kind == "advance":
                 assert isinstance(value, float)
@@ -172,12 +190,15 @@ def test_endpoint_survives_any_sequence(
                     continue
                 if sent.to.tag and sent.to.tag not in tags and sent.cseq.method == "INVITE":
                     tags.append(sent.to.tag)
+                if (rseq := sent.headers.get("RSeq")) is not None:
+                    rseqs.append(rseq)
             for tx in ep.layer.server.values():
                 keep.append(tx)
                 if tx.last_response is not None and tx.last_response.status >= 200:
                     finals.setdefault(id(tx), set()).add(tx.last_response.status)
             deadline = ep.get_timer()
             assert deadline is None or deadline > now or kind != "advance"
+            check_heap(ep)
     assert "internal error" not in caplog.text
     assert all(len(codes) == 1 for codes in finals.values()), finals
     assert all(count == 1 for count in handler.terminated.values())

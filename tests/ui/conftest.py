@@ -18,6 +18,7 @@ from srs.media.wavfile import write_wav
 from srs.storage import Database
 from srs.storage.accounts import DEFAULT_TENANT
 from srs.storage.examples import example_result, example_snapshot
+from srs.testing import pytest_runtest_makereport  # noqa: F401  (hook: logs of failures)
 from srs.testing_media import tone
 
 PASSWORD = "correct horse battery"

@@ -1,5 +1,5 @@
-"""What the browser tests share: Debian's chromium under Playwright, accounts made with
-``srs user add``, and a SIPREC call whose first stream carries RFC 4733 DTMF.
+"""What the browser tests add to :mod:`srs.testing`: Debian's chromium under Playwright, the
+server they use, and a SIPREC call whose first stream carries RFC 4733 DTMF.
 
 The call is ``uac-siprec-basic.xml`` with its fixed pause turned into SIPp's ``-d`` pause
 (so a test chooses how long the call stays live) and its ``audio.pcap`` replaced by a
@@ -9,19 +9,25 @@ as the scenario's SDP announces).
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from playwright.sync_api import BrowserContext, Page, sync_playwright
 
 from srs.media.rtp import build_dtmf
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))  # the SIPp harness
-from harness import SrsServer, _srs_command, running, scenario_copy, sipp
-from pcaps import Flow, SentPcap, tone_flow, write_pcap
+from srs.testing import (
+    SippRun,
+    SrsServer,
+    prepare_srs_server,
+    running,
+    scenario_copy,
+    sipp_run,
+    srs_user_add,
+)
+from srs.testing_media import Flow, SentPcap, tone_flow, write_pcap
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -42,7 +48,7 @@ DTMF_EVENTS = "0123456789*#ABCD"
 CALLER = "+15551230001"  # the caller's number in uac-siprec-basic.xml's metadata
 NAMES = ("Alice Caller", "Bob Callee")  # its participants, streams labelled 1 and 2
 
-__all__ = ["SrsServer", "running", "sipp"]  # the harness, for the tests importing this
+__all__ = ["SrsServer", "running", "srs_user_add"]  # the kit, for the tests importing this
 
 
 @contextmanager
@@ -59,38 +65,23 @@ def chromium(profile: Path) -> Iterator[BrowserContext]:
             context.close()
 
 
-def srs_user_add(
-    server: SrsServer,
-    name: str,
-    role: str,
-    *,
-    tenant: str = "default",
-    password: str | None = None,
-    api_key: str | None = None,
-) -> str | None:
-    """``srs user add`` against the server's config; the API key it prints, if asked."""
-    args = [*_srs_command(), "user", "add", "--config", str(server.config_path), name]
-    args += ["--role", role, "--tenant", tenant]
-    if password is not None:
-        args.append("--password-stdin")
-    if api_key is not None:
-        args += ["--api-key", api_key]
-    done = subprocess.run(
-        args,
-        input=(password or "") + "\n",
-        cwd=server.workdir,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+def ui_server(workdir: Path) -> SrsServer:
+    """A server (not started: use ``running``) with a system admin's API key."""
+    return prepare_srs_server(workdir, config={"logging": {"level": "INFO"}}, api_key=True)
+
+
+def sipp(
+    scenario: Path, server: SrsServer, transport: str, logdir: Path, *, pause_ms: int | None = None
+) -> SippRun:
+    """One call of ``scenario`` to ``server`` (not started), its Call-ID known up front."""
+    return sipp_run(
+        scenario,
+        server,
+        logdir,
+        transport=transport,
+        pause_ms=pause_ms,
+        call_id_prefix=f"ui-{uuid.uuid4().hex[:8]}",
     )
-    assert done.returncode == 0, f"srs user add {name} failed: {done.stdout}{done.stderr}"
-    if api_key is None:
-        return None
-    for line in done.stdout.splitlines():
-        if line.startswith("API key (shown once): "):
-            return line.split(": ", 1)[1].strip()
-    raise AssertionError(f"srs user add printed no API key: {done.stdout}")
 
 
 def with_dtmf(flow: Flow, digits: Sequence[tuple[str, float, float]]) -> Flow:
@@ -107,7 +98,7 @@ def with_dtmf(flow: Flow, digits: Sequence[tuple[str, float, float]]) -> Flow:
         for n, i in enumerate(span):
             payload = build_dtmf(event, n == len(span) - 1, 10, (n + 1) * step)
             frames[i] = frames[i]._replace(pt=DTMF_PT, ts=ts, marker=n == 0, payload=payload)
-    return Flow(flow.codec, flow.freq, frames, flow.times, flow.ptime, flow.dropped)
+    return Flow(flow.codec, flow.freq, frames, flow.times, flow.ptime, flow.dropped, flow.offset)
 
 
 def dtmf_pcap(path: Path, seconds: float, digits: Sequence[tuple[str, float, float]]) -> SentPcap:
@@ -138,3 +129,18 @@ def log_in(page: Page, base: str, user: str, password: str) -> None:
     page.fill("#password", password)
     page.click("#login-submit")
     page.wait_for_url(f"{base}/ui/")
+
+
+def find_by_caller(page: Page, base: str, call_id: str) -> None:
+    """The search page, by caller number, until the finalized recording shows."""
+    page.goto(f"{base}/ui/recordings")
+    page.fill("input[name=caller]", CALLER)
+    page.click("#search button[type=submit]")
+    page.wait_for_url(f"{base}/ui/recordings?caller={quote(CALLER, safe='')}**")
+    row = page.locator("#results tbody tr", has_text=call_id)
+    for _ in range(60):  # finalizing takes a moment after the BYE
+        if row.count():
+            return
+        page.wait_for_timeout(250)
+        page.reload()
+    raise AssertionError(f"recording of {call_id} not found by caller {CALLER}")

@@ -15,7 +15,6 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import pytest
@@ -25,12 +24,14 @@ from live_call import (
     SrsServer,
     chromium,
     dtmf_scenario,
+    find_by_caller,
     log_in,
     running,
     sipp,
     srs_user_add,
+    ui_server,
 )
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, expect
 
 pytestmark = pytest.mark.sipp
 
@@ -41,7 +42,7 @@ CALL_SECONDS = 4.0  # the pcap; SIPp's pause (-d) is a little longer
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[SrsServer]:
-    with running(SrsServer(tmp_path / "srs")) as srs:
+    with running(ui_server(tmp_path / "srs")) as srs:
         yield srs
 
 
@@ -49,21 +50,6 @@ def server(tmp_path: Path) -> Iterator[SrsServer]:
 def context(tmp_path: Path) -> Iterator[BrowserContext]:
     with chromium(tmp_path / "chromium-profile") as browser_context:
         yield browser_context
-
-
-def find_by_caller(page: Page, base: str, call_id: str) -> None:
-    """The search page, by caller number, until the finalized recording shows."""
-    page.goto(f"{base}/ui/recordings")
-    page.fill("input[name=caller]", CALLER)
-    page.click("#search button[type=submit]")
-    page.wait_for_url(f"{base}/ui/recordings?caller={quote(CALLER, safe='')}**")
-    row = page.locator("#results tbody tr", has_text=call_id)
-    for _ in range(60):  # finalizing takes a moment after the BYE
-        if row.count():
-            return
-        page.wait_for_timeout(250)
-        page.reload()
-    raise AssertionError(f"recording of {call_id} not found by caller {CALLER}")
 
 
 def api(server: SrsServer, key: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
@@ -95,7 +81,9 @@ def tenant_key(server: SrsServer, admin_key: str, tenant: str, user: str) -> str
 
 
 def test_done_flow(server: SrsServer, context: BrowserContext, tmp_path: Path) -> None:
-    admin_key = srs_user_add(server, ADMIN, "system-admin", password=PASSWORD, api_key="admin-key")
+    admin_key = srs_user_add(
+        server.config_path, ADMIN, "system-admin", password=PASSWORD, api_key="admin-key"
+    )
     assert admin_key
     base = server.url("")
     page = context.new_page()

@@ -12,21 +12,17 @@ from __future__ import annotations
 
 import re
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from live_call import CALLER, SrsServer, chromium, running, sipp
+from live_call import CALLER, SrsServer, chromium, find_by_caller, running, sipp, ui_server
 from playwright.sync_api import BrowserContext, Page, expect
 
 from srs.storage import Database
 from srs.storage.accounts import DEFAULT_TENANT, Accounts
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))  # the SIPp harness
-from harness import SCENARIOS
-from pcaps import call_pcap
+from srs.testing import SCENARIOS
+from srs.testing_media import call_pcap
 
 USER, PASSWORD = "supervisor1", "browser-test-password"
 
@@ -35,7 +31,7 @@ pytestmark = pytest.mark.sipp
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[SrsServer]:
-    with running(SrsServer(tmp_path / "srs")) as srs:
+    with running(ui_server(tmp_path / "srs")) as srs:
         db = Database(f"sqlite:///{srs.data_dir / 'srs.db'}")
         try:
             accounts = Accounts(db, password_cost=2**4)  # the hash keeps its own cost
@@ -76,21 +72,6 @@ def log_in(page: Page, base: str) -> None:
     page.wait_for_url(f"{base}/ui/")
 
 
-def find_recording(page: Page, base: str, call_id: str) -> None:
-    """Search by the caller's number until the finalized recording of ``call_id`` shows."""
-    page.goto(f"{base}/ui/recordings")
-    page.fill("input[name=caller]", CALLER)
-    page.click("#search button[type=submit]")
-    page.wait_for_url(f"{base}/ui/recordings?caller={quote(CALLER, safe='')}**")
-    row = page.locator("#results tbody tr", has_text=call_id)
-    for _ in range(60):  # finalizing takes a moment after the BYE
-        if row.count():
-            return
-        page.wait_for_timeout(250)
-        page.reload()
-    raise AssertionError(f"recording of {call_id} not found by caller {CALLER}")
-
-
 def check_player(page: Page) -> None:
     """The <audio> has media (duration known, enough data) and the waveform decoded."""
     page.wait_for_function(
@@ -127,7 +108,7 @@ def test_call_seen_live_found_and_played(
     ).to_have_count(0)
     expect(live_row).to_have_count(0, timeout=10_000)
 
-    find_recording(page, base, run.call_id)
+    find_by_caller(page, base, run.call_id)
     page.locator("#results tbody tr", has_text=run.call_id).locator("a.play").click()
     page.wait_for_url(f"{base}/ui/recordings/**")
     expect(page.locator(".channel-labels li")).to_have_count(2)

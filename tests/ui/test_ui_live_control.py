@@ -27,6 +27,7 @@ from live_call import (
     running,
     sipp,
     srs_user_add,
+    ui_server,
 )
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
@@ -43,8 +44,8 @@ CALL_SECONDS = 12.0  # long enough for every control step while the call is live
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SrsServer]:
-    with running(SrsServer(tmp_path_factory.mktemp("srs-control"))) as srs:
-        srs_user_add(srs, USER, "supervisor", password=PASSWORD)
+    with running(ui_server(tmp_path_factory.mktemp("srs-control"))) as srs:
+        srs_user_add(srs.config_path, USER, "supervisor", password=PASSWORD)
         yield srs
 
 
