@@ -183,7 +183,8 @@ def srs_session_ended(snapshot: Mapping[str, Any], reason: str) -> None:
     """The recording session ended; finalization is about to be queued.
 
     :param snapshot: the final session snapshot (``session.json`` as a JSON object).
-    :param reason: ``bye``, ``cancel``, ``session-timer``, ``ack-timeout``, ``error``, ``shutdown``.
+    :param reason: ``bye``, ``cancel``, ``session-timer``, ``ack-timeout``, ``prack-timeout``,
+        ``replaced``, ``error``, ``shutdown``.
     :return: nothing.
     :firstresult: no.
     """

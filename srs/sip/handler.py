@@ -77,5 +77,6 @@ class CallHandler(Protocol):
 
     def on_terminated(self, dialog: DialogRef, reason: str, now: float) -> None:
         """The dialog (or early dialog) ended: ``bye``, ``cancel``, ``session-timer``,
-        ``ack-timeout``, ``replaced`` (an INVITE with ``Replaces`` took over), ``error``."""
+        ``ack-timeout``, ``prack-timeout`` (RFC 3262: our reliable 180 was never
+        PRACKed), ``replaced`` (an INVITE with ``Replaces`` took over), ``error``."""
         ...
