@@ -21,6 +21,7 @@ import contextlib
 import json
 import logging
 import multiprocessing
+import os
 import signal
 import time
 from collections.abc import Callable
@@ -111,6 +112,52 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (set, frozenset, tuple)):
         return [_jsonable(v) for v in value]
     return value
+
+
+def lower_priority() -> None:
+    """Finalize-worker initializer: run at a lower CPU priority than the event loop, so
+    that on a busy box capture wins and finalizing (WAV/Opus encoding) backs off."""
+    with contextlib.suppress(OSError):
+        os.nice(10)
+
+
+class DbWrites:
+    """The database writes not yet handed to the database thread, in order.
+
+    A newer snapshot of a recording replaces its pending one (the row would be
+    overwritten anyway), unless another write for that recording was queued after it:
+    per recording, upsert stays before end stays before save_recording.
+    """
+
+    def __init__(self) -> None:
+        #: ``(None, (snapshot,))`` for a snapshot upsert, else ``(fn, args)``.
+        self.ops: list[tuple[Callable[..., Any] | None, tuple[Any, ...]]] = []
+        self._latest: dict[str, int] = {}
+
+    def snapshot(self, recording_id: str, snapshot: dict[str, Any]) -> None:
+        index = self._latest.get(recording_id)
+        if index is not None:
+            self.ops[index] = (None, (snapshot,))
+            return
+        self._latest[recording_id] = len(self.ops)
+        self.ops.append((None, (snapshot,)))
+
+    def call(self, fn: Callable[..., Any], *args: Any, key: str | None = None) -> None:
+        if key is not None:
+            self._latest.pop(key, None)  # a later snapshot must not move before this
+        self.ops.append((fn, args))
+
+    def take(self) -> list[tuple[Callable[..., Any] | None, tuple[Any, ...]]]:
+        ops, self.ops, self._latest = self.ops, [], {}
+        return ops
+
+
+def _logged(fn: Callable[..., Any], *args: Any) -> None:
+    """Run one database write; log its failure (the recording itself is on disk)."""
+    try:
+        fn(*args)
+    except Exception as exc:
+        log.error("database write %s failed: %s", getattr(fn, "__name__", fn), exc)
 
 
 def finalize_job(spool_dir: str, out_dir: str, fmt: str, layout: str) -> dict[str, Any]:
@@ -205,7 +252,11 @@ class Server:
         self.finalizers = concurrent.futures.ProcessPoolExecutor(
             max_workers=config.recording.finalize_workers,
             mp_context=multiprocessing.get_context("spawn"),
+            initializer=lower_priority,
         )
+        self._writes = DbWrites()
+        self._db_busy = False
+        self._db_closed = False
         self._timer: asyncio.TimerHandle | None = None
         self._tick_handle: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
@@ -259,9 +310,13 @@ class Server:
         with contextlib.suppress(Exception):
             await self.transport.close()
         await self.capture.stop()
-        if self._pending:
-            await asyncio.wait(self._pending, timeout=30)
+        deadline = time.monotonic() + 30
+        while self._pending and time.monotonic() < deadline:
+            # a finished finalize or DB batch may queue the next one
+            await asyncio.wait(self._pending, timeout=max(0.0, deadline - time.monotonic()))
         self.finalizers.shutdown(wait=True, cancel_futures=False)
+        self._db_closed = True
+        self.db_executor.submit(self._write_batch, self._writes.take())
         self.db_executor.shutdown(wait=True)
         self.db.dispose()
 
@@ -357,8 +412,9 @@ class Server:
             snapshot = dict(event.data)
             first = self.live.snapshot(event.recording_id) is None
             self.live.update(event.recording_id, snapshot)
-            self._db(self.repository.upsert_session, snapshot)
-            self._db(self.catalog.claim, snapshot)  # its tenant, from metadata or source
+            # upsert + catalog.claim (its tenant, from metadata or source), coalesced
+            self._writes.snapshot(event.recording_id, snapshot)
+            self._drain_db()
             self._notify(
                 "srs_session_started" if first else "srs_session_updated", snapshot=snapshot
             )
@@ -371,6 +427,7 @@ class Server:
                 event.recording_id,
                 event.reason,
                 datetime.fromtimestamp(event.now, UTC),
+                key=event.recording_id,
             )
             self._notify("srs_session_ended", snapshot=snapshot, reason=event.reason)
         if finished is not None:
@@ -429,7 +486,13 @@ class Server:
             latency_ms,
             ", ".join(f["path"] for f in out["result"].get("files", [])),
         )
-        self._db(self.repository.save_recording, out["result"], out["snapshot"], latency_ms)
+        self._db(
+            self.repository.save_recording,
+            out["result"],
+            out["snapshot"],
+            latency_ms,
+            key=recording_id,
+        )
         self._notify("srs_recording_finalized", recording=out["snapshot"], result=out["result"])
 
     def _recover_spools(self) -> None:
@@ -444,19 +507,54 @@ class Server:
             )
 
     # -- helpers ---------------------------------------------------------------------
-    def _db(self, fn: Callable[..., Any], *args: Any) -> None:
+    def _db(self, fn: Callable[..., Any], *args: Any, key: str | None = None) -> None:
+        """Queue a write for the database thread (``key``: the recording it is about)."""
+        self._writes.call(fn, *args, key=key)
+        self._drain_db()
+
+    def _drain_db(self) -> None:
+        """Hand every queued write to the database thread as one batch, unless a batch is
+        running: what queues meanwhile (coalesced) goes when it is done."""
+        if self._db_busy or self._db_closed or not self._writes.ops:
+            return
         assert self.loop is not None
-        future = self.loop.run_in_executor(self.db_executor, fn, *args)
+        self._db_busy = True
+        future = self.loop.run_in_executor(self.db_executor, self._write_batch, self._writes.take())
         self._pending.add(future)
 
         def done(f: asyncio.Future[Any]) -> None:
             self._pending.discard(f)
+            self._db_busy = False
             if not f.cancelled() and f.exception() is not None:
-                log.error(
-                    "database write %s failed: %s", getattr(fn, "__name__", fn), f.exception()
-                )
+                log.error("database batch failed: %s", f.exception())
+            self._drain_db()
 
         future.add_done_callback(done)
+
+    def _write_batch(self, batch: list[tuple[Callable[..., Any] | None, tuple[Any, ...]]]) -> None:
+        """On the database thread: runs of snapshot upserts in one transaction each, the
+        other writes one by one, in queue order; a failed write is logged, not fatal."""
+        i = 0
+        while i < len(batch):
+            fn, args = batch[i]
+            if fn is None:
+                j = i
+                while j < len(batch) and batch[j][0] is None:
+                    j += 1
+                self._write_snapshots([op[1][0] for op in batch[i:j]])
+                i = j
+                continue
+            _logged(fn, *args)
+            i += 1
+
+    def _write_snapshots(self, snapshots: list[dict[str, Any]]) -> None:
+        try:
+            self.repository.upsert_sessions(snapshots)
+        except Exception:
+            for snapshot in snapshots:  # one bad snapshot must not lose the others
+                _logged(self.repository.upsert_session, snapshot)
+        for snapshot in snapshots:
+            _logged(self.catalog.claim, snapshot)
 
     def _notify(self, hook: str, **kwargs: Any) -> None:
         if self.plugins is None:

@@ -131,8 +131,13 @@ def spool_name(key: str) -> str:
     return name + ".spool"
 
 
-def write_json_atomic(path: Path, data: dict[str, object]) -> None:
-    """temp file + fsync + ``os.replace`` + directory fsync: readers see old or new."""
+def write_json_atomic(path: Path, data: dict[str, object], *, fsync: bool = False) -> None:
+    """temp file + ``os.replace``: readers (and a restart after kill -9) see old or new.
+
+    ``fsync`` (``media.fsync``) also syncs the file and its directory, which only matters
+    for a power loss; it blocks the caller (the event loop) for a disk flush, so it is off
+    by default.
+    """
     body = json.dumps(data, indent=1, sort_keys=True, default=str).encode()
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
@@ -140,10 +145,13 @@ def write_json_atomic(path: Path, data: dict[str, object]) -> None:
         view = memoryview(body)
         while view:
             view = view[os.write(fd, view) :]
-        os.fsync(fd)
+        if fsync:
+            os.fsync(fd)
     finally:
         os.close(fd)
     os.replace(tmp, path)
+    if not fsync:
+        return
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
@@ -610,8 +618,10 @@ class CaptureEngine:
             for item in streams:
                 if isinstance(item, dict) and isinstance(item.get("key"), str):
                     item["spool"] = spool_name(item["key"])
+        if data == rec.snapshot:
+            return  # same content as the file already holds: skip the write
         rec.snapshot = data
-        write_json_atomic(rec.directory / "session.json", data)
+        write_json_atomic(rec.directory / "session.json", data, fsync=self.fsync)
 
     def _end(self, event: RecordingEnded) -> FinishedRecording | None:
         rec = self._recordings.get(event.recording_id)
@@ -624,7 +634,7 @@ class CaptureEngine:
         data.update(rec.snapshot or {})
         data["ended_at"] = event.now
         data["end_reason"] = event.reason
-        write_json_atomic(rec.directory / "session.json", data)
+        write_json_atomic(rec.directory / "session.json", data, fsync=self.fsync)
         del self._recordings[event.recording_id]
         self._ended_stats[event.recording_id] = dict(rec.closed_stats)
         while len(self._ended_stats) > _ENDED_STATS_KEPT:

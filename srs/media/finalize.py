@@ -627,6 +627,22 @@ def _safe(name: str) -> str:
     return _SAFE_NAME.sub("_", name) or "stream"
 
 
+def _reported(intervals: list[Interval]) -> list[Interval]:
+    """One entry per silenced span: a pause is recording-wide (the capture engine writes it
+    into every stream's spool and session.json has it too), holds and mutes per stream;
+    overlapping copies of the same span are merged."""
+    spans: dict[tuple[str, str | None], list[tuple[float, float]]] = {}
+    for item in intervals:
+        stream = None if item.kind == "pause" else item.stream
+        spans.setdefault((item.kind, stream), []).append((item.start, item.end))
+    merged = [
+        Interval(kind, start, end, stream)
+        for (kind, stream), items in spans.items()
+        for start, end in merge_intervals(items)
+    ]
+    return sorted(merged, key=lambda i: (i.start, i.kind, i.stream or ""))
+
+
 def finalize_recording(
     spool_dir: Path, out_dir: Path, config: FinalizeConfig | None = None
 ) -> FinalizeResult:
@@ -713,10 +729,7 @@ def finalize_recording(
         streams=results,
         completeness=round(released / expected, 4) if expected else 1.0,
         recovered=recovered,
-        intervals=[
-            i.to_json(t0)
-            for i in sorted(intervals, key=lambda i: (i.start, i.kind, i.stream or ""))
-        ],
+        intervals=[i.to_json(t0) for i in _reported(intervals)],
         t0=t0,
         started_at=started_at,
         ended_at=ended_at,

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.pool import NullPool, StaticPool
+from sqlalchemy.pool import QueuePool, StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
 from srs.storage import models  # noqa: F401  (registers the tables on SQLModel.metadata)
@@ -38,14 +38,22 @@ class Database:
             else:
                 if not database.startswith("file:"):
                     Path(database).parent.mkdir(parents=True, exist_ok=True)
-                # One connection per use: threads never share a SQLite connection.
-                kwargs["poolclass"] = NullPool
+                # Pooled, one checkout at a time: threads never use a connection at once.
+                # Not NullPool: closing the last connection of a WAL database checkpoints
+                # it (fsync), and each new connection re-runs the pragmas: per write.
+                kwargs["poolclass"] = QueuePool
+                kwargs["pool_size"] = 4
         else:
             kwargs["pool_pre_ping"] = True
         self.engine: Engine = create_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self.write_lock = threading.RLock()
+        #: The SQLite file, when there is one: pooled connections outlive its deletion.
+        self._sqlite_file: Path | None = None
+        if self.is_sqlite and parsed.database and not parsed.database.startswith("file:"):
+            if parsed.database != ":memory:":
+                self._sqlite_file = Path(parsed.database)
 
     def create_all(self) -> None:
         """Create missing tables (no migrations yet: new columns need a new database)."""
@@ -74,6 +82,9 @@ class Database:
 
     def ping(self) -> bool:
         """True when the database answers a trivial query (readiness probe)."""
+        if self._sqlite_file is not None and not self._sqlite_file.exists():
+            # a pooled connection would still answer, from the deleted file: reconnect
+            self.engine.dispose()
         try:
             with self.engine.connect() as connection:
                 connection.execute(text("SELECT 1"))

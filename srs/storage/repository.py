@@ -83,6 +83,15 @@ class Repository:
         with self.db.writing() as session:
             self._upsert_session_rows(session, rid, values, snapshot)
 
+    def upsert_sessions(self, snapshots: Sequence[Mapping[str, Any]]) -> None:
+        """Store several snapshots in one transaction (the server's batched writes): one
+        commit instead of one per snapshot.  All or nothing."""
+        with self.db.writing() as session:
+            for snapshot in snapshots:
+                rid = snap.recording_id(snapshot)
+                values = snap.session_fields(snapshot)
+                self._upsert_session_rows(session, rid, values, snapshot)
+
     def end_session(self, recording_id: str, reason: str, ended_at: object) -> bool:
         """Mark a session ended (``reason``: ``bye``, ``cancel``, ``session-timer``…).
 

@@ -224,6 +224,20 @@ def test_pause_silences_every_stream_and_mute_only_its_own(tmp_path: Path) -> No
     assert zero_runs(samples[:, 1], 3) == [(RATE // 2, RATE // 2), (2 * RATE, RATE)]
 
 
+def test_a_span_recorded_twice_is_reported_once(tmp_path: Path) -> None:
+    # capture writes a pause into every stream's spool, and session.json has it too
+    a, b = stream("a", 0, 440.0, 3.0), stream("b", 1, 1000.0, 3.0)
+    for s in (a, b):
+        s.records += [
+            event_record(T + 1.0, {"event": "pause"}),
+            event_record(T + 2.0, {"event": "resume_pause"}),
+        ]
+        s.records.sort(key=lambda r: r[1])
+    events = [{"kind": "pause", "stream": None, "start": T + 1.0, "end": T + 2.0}]
+    result = finalize(tmp_path, [a, b], events=events)
+    assert result.intervals == [{"kind": "pause", "stream": None, "start": 1.0, "end": 2.0}]
+
+
 def test_session_json_intervals_are_applied(tmp_path: Path) -> None:
     events = [{"kind": "hold", "stream": "a", "start": T + 1.0, "end": T + 1.5}]
     result = finalize(tmp_path, [stream("a", 0, 440.0, 2.0)], events=events)
