@@ -24,7 +24,7 @@ import multiprocessing
 import os
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -130,17 +130,19 @@ class DbWrites:
     """
 
     def __init__(self) -> None:
-        #: ``(None, (snapshot,))`` for a snapshot upsert, else ``(fn, args)``.
+        #: ``(None, (snapshot, claim))`` for a snapshot upsert, else ``(fn, args)``.
         self.ops: list[tuple[Callable[..., Any] | None, tuple[Any, ...]]] = []
         self._latest: dict[str, int] = {}
 
-    def snapshot(self, recording_id: str, snapshot: dict[str, Any]) -> None:
+    def snapshot(self, recording_id: str, snapshot: dict[str, Any], claim: bool) -> None:
+        """Queue an upsert (and ``catalog.claim`` when ``claim``) of ``snapshot``."""
         index = self._latest.get(recording_id)
         if index is not None:
-            self.ops[index] = (None, (snapshot,))
+            claim = claim or bool(self.ops[index][1][1])
+            self.ops[index] = (None, (snapshot, claim))
             return
         self._latest[recording_id] = len(self.ops)
-        self.ops.append((None, (snapshot,)))
+        self.ops.append((None, (snapshot, claim)))
 
     def call(self, fn: Callable[..., Any], *args: Any, key: str | None = None) -> None:
         if key is not None:
@@ -257,6 +259,8 @@ class Server:
         self._writes = DbWrites()
         self._db_busy = False
         self._db_closed = False
+        #: Live recordings whose tenant was claimed already (see ``_apply``).
+        self._claimed: set[str] = set()
         self._timer: asyncio.TimerHandle | None = None
         self._tick_handle: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
@@ -412,8 +416,13 @@ class Server:
             snapshot = dict(event.data)
             first = self.live.snapshot(event.recording_id) is None
             self.live.update(event.recording_id, snapshot)
-            # upsert + catalog.claim (its tenant, from metadata or source), coalesced
-            self._writes.snapshot(event.recording_id, snapshot)
+            # upsert + catalog.claim (its tenant, from metadata or source), coalesced; a
+            # claim without an explicit tenant only fills a missing one: once is enough
+            facts = snapshot.get("facts")
+            explicit = isinstance(facts, Mapping) and bool(facts.get("tenant"))
+            claim = explicit or event.recording_id not in self._claimed
+            self._claimed.add(event.recording_id)
+            self._writes.snapshot(event.recording_id, snapshot, claim)
             self._drain_db()
             self._notify(
                 "srs_session_started" if first else "srs_session_updated", snapshot=snapshot
@@ -421,6 +430,7 @@ class Server:
         elif isinstance(event, RecordingEnded):
             snapshot = self.live.remove(event.recording_id) or {"recording_id": event.recording_id}
             self._sources.pop(event.recording_id, None)
+            self._claimed.discard(event.recording_id)
             self._ended_at[event.recording_id] = event.now
             self._db(
                 self.repository.end_session,
@@ -541,20 +551,22 @@ class Server:
                 j = i
                 while j < len(batch) and batch[j][0] is None:
                     j += 1
-                self._write_snapshots([op[1][0] for op in batch[i:j]])
+                self._write_snapshots([op[1] for op in batch[i:j]])
                 i = j
                 continue
             _logged(fn, *args)
             i += 1
 
-    def _write_snapshots(self, snapshots: list[dict[str, Any]]) -> None:
+    def _write_snapshots(self, items: list[tuple[Any, ...]]) -> None:
+        snapshots = [item[0] for item in items]
         try:
             self.repository.upsert_sessions(snapshots)
         except Exception:
             for snapshot in snapshots:  # one bad snapshot must not lose the others
                 _logged(self.repository.upsert_session, snapshot)
-        for snapshot in snapshots:
-            _logged(self.catalog.claim, snapshot)
+        for snapshot, claim in items:
+            if claim:
+                _logged(self.catalog.claim, snapshot)
 
     def _notify(self, hook: str, **kwargs: Any) -> None:
         if self.plugins is None:

@@ -138,7 +138,8 @@ def write_json_atomic(path: Path, data: dict[str, object], *, fsync: bool = Fals
     for a power loss; it blocks the caller (the event loop) for a disk flush, so it is off
     by default.
     """
-    body = json.dumps(data, indent=1, sort_keys=True, default=str).encode()
+    # compact: with ``indent`` json falls back to its pure-Python encoder (3x slower)
+    body = json.dumps(data, sort_keys=True, default=str).encode()
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
     try:

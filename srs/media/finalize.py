@@ -66,6 +66,11 @@ _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 Samples = NDArray[np.int16]
 
 
+#: Seconds a packet's timestamp may place it away from its arrival before it is placed
+#: at its arrival instead (see ``_decode``).
+_MAX_PLACEMENT_ERROR = 60.0
+
+
 class FinalizeError(Exception):
     """The spool directory cannot be turned into a recording (no session, bad config)."""
 
@@ -430,8 +435,15 @@ def _decode(stream: _Stream) -> None:
         pick = audio if len(audio) else np.arange(hi - lo)
         seg_arr, seg_off = arrivals[lo:hi], offsets[lo:hi]
         anchor = substream_anchor(seg_arr[pick], seg_off[pick], clock)
-        times[lo:hi] = anchor + seg_off / clock
-        anchors[lo:hi] = anchor
+        seg_anchor = np.full(hi - lo, anchor)
+        # A packet whose timestamp puts it far from when it arrived (garbage, a PT with
+        # another clock slipped into the run) is placed at its arrival instead, so one bad
+        # packet cannot stretch the file by hours.  Real clock drift stays far below this.
+        wild = np.abs(anchor + seg_off / clock - seg_arr) > _MAX_PLACEMENT_ERROR
+        if wild.any():
+            seg_anchor[wild] = seg_arr[wild] - seg_off[wild] / clock
+        times[lo:hi] = seg_anchor + seg_off / clock
+        anchors[lo:hi] = seg_anchor
         clocks[lo:hi] = clock
         if len(pick) > 1:
             jitter.append(interarrival_jitter(seg_arr[pick], seg_off[pick], clock))

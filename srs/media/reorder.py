@@ -324,21 +324,23 @@ class ReorderBuffer:
         rate = self.clock_rates.get(held.payload_type)
         if not self._new_substream:
             offset = self._prev_offset + ts_diff(held.ts, self._prev_ts)
-            if rate is not None:
-                if self._rate is None:
-                    self._rate, self._anchor_arrival, self._anchor_offset = (
-                        rate,
-                        held.arrival,
-                        offset,
-                    )
-                elif rate != self._rate:
+            if rate is not None and self._rate is None:
+                self._rate, self._anchor_arrival, self._anchor_offset = (
+                    rate,
+                    held.arrival,
+                    offset,
+                )
+            elif rate is not None and rate != self._rate:
+                self._new_substream = True
+            elif self._rate is not None:
+                # Same clock, or a payload type without a known clock (comfort noise, an
+                # unnegotiated PT): either way it is judged by the substream's clock, so a
+                # wild timestamp cannot place it hours away from when it arrived.
+                skew = (offset - self._anchor_offset) / self._rate - (
+                    held.arrival - self._anchor_arrival
+                )
+                if abs(skew) > self.max_skew:
                     self._new_substream = True
-                else:
-                    skew = (offset - self._anchor_offset) / rate - (
-                        held.arrival - self._anchor_arrival
-                    )
-                    if abs(skew) > self.max_skew:
-                        self._new_substream = True
         if self._new_substream:
             self._new_substream = False
             self._substream += 1

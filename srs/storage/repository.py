@@ -159,6 +159,7 @@ class Repository:
         snapshot: Mapping[str, Any],
     ) -> RecordingSession:
         row = session.get(RecordingSession, rid)
+        fresh = row is None  # then it has no children yet (foreign keys): skip reading them
         if row is None:
             row = RecordingSession(id=rid, **values)
         else:
@@ -172,7 +173,10 @@ class Repository:
         session.add(row)
         session.flush()  # children reference the row (foreign keys on PostgreSQL)
 
-        participants = {p.participant_id: p for p in _children(session, Participant, rid)}
+        def children(model: type[Row]) -> list[Row]:
+            return [] if fresh else _children(session, model, rid)
+
+        participants = {p.participant_id: p for p in children(Participant)}
         for item in snap.participant_rows(snapshot):
             existing = participants.get(item["participant_id"])
             target = existing or Participant(
@@ -183,19 +187,19 @@ class Repository:
                     setattr(target, name, value)
             session.add(target)
 
-        streams = {s.key: s for s in _children(session, Stream, rid)}
+        streams = {s.key: s for s in children(Stream)}
         for item in snap.stream_rows(snapshot):
             stream = streams.get(item["key"]) or Stream(recording_id=rid, key=item["key"])
             for name, value in item.items():
                 setattr(stream, name, value)
             session.add(stream)
 
-        known = {m.seq for m in _children(session, MetadataVersion, rid)}
+        known = {m.seq for m in children(MetadataVersion)}
         for item in snap.metadata_rows(snapshot):
             if item["seq"] not in known:  # versions are immutable once stored
                 session.add(MetadataVersion(recording_id=rid, **item))
 
-        stored = {(v.kind, v.value) for v in _children(session, RecordingVendorId, rid)}
+        stored = {(v.kind, v.value) for v in children(RecordingVendorId)}
         for kind, value in snap.vendor_ids(snapshot):
             if (kind, value) not in stored:
                 session.add(RecordingVendorId(recording_id=rid, kind=kind, value=value))

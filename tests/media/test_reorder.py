@@ -195,6 +195,18 @@ def test_timestamp_jump_reanchors_instead_of_inventing_silence() -> None:
     assert buf.stats.substreams == 2
 
 
+def test_packet_without_a_known_clock_is_judged_by_the_substream_clock() -> None:
+    """Comfort noise (PT 13, no clock in the table) with a wild timestamp must not ride on
+    the substream's offsets: it starts a new substream like any other jump."""
+    buf = ReorderBuffer(window=2, clock_rates={0: 8000})
+    out = buf.push(0, 0, SSRC, 100.0, b"x", payload_type=0)
+    out += buf.push(1, 160, SSRC, 100.02, b"x", payload_type=0)
+    out += buf.push(2, 2**28, SSRC, 100.04, b"x", payload_type=13)
+    out += buf.flush()
+    assert [p.substream for p in packets(out)] == [0, 0, 1]
+    assert packets(out)[2].ts_offset == 0
+
+
 def test_silence_suppression_keeps_the_substream() -> None:
     """A marker-bit talkspurt after 3 s of DTX: timestamps agree with arrival times."""
     buf = ReorderBuffer(window=2, clock_rates={0: 8000})
