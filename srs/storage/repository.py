@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, func, or_
+from sqlalchemy import ColumnElement, case, func, literal, or_
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
 from srs.storage import snapshot as snap
@@ -72,25 +73,21 @@ class Repository:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._upserts: _Upserts | None = None
 
     # ---------------------------------------------------------------- writes
 
     def upsert_session(self, snapshot: Mapping[str, Any]) -> None:
         """Store a ``session.json`` snapshot: the session row and its participants,
         streams, metadata versions and vendor ids."""
-        rid = snap.recording_id(snapshot)
-        values = snap.session_fields(snapshot)
-        with self.db.writing() as session:
-            self._upsert_session_rows(session, rid, values, snapshot)
+        self.upsert_sessions([snapshot])
 
     def upsert_sessions(self, snapshots: Sequence[Mapping[str, Any]]) -> None:
         """Store several snapshots in one transaction (the server's batched writes): one
         commit instead of one per snapshot.  All or nothing."""
+        writes = [_SnapshotRows.of(snapshot) for snapshot in snapshots]
         with self.db.writing() as session:
-            for snapshot in snapshots:
-                rid = snap.recording_id(snapshot)
-                values = snap.session_fields(snapshot)
-                self._upsert_session_rows(session, rid, values, snapshot)
+            self._write_snapshots(session, writes)
 
     def end_session(self, recording_id: str, reason: str, ended_at: object) -> bool:
         """Mark a session ended (``reason``: ``bye``, ``cancel``, ``session-timer``…).
@@ -118,11 +115,13 @@ class Repository:
         after a crash gets its session rows too.
         """
         rid = snap.recording_id(snapshot)
-        session_values = snap.session_fields(snapshot)
+        write = _SnapshotRows.of(snapshot)
         values = snap.recording_fields(result_json, snapshot, latency_ms)
         stats = snap.stream_stats(result_json)
         with self.db.writing() as session:
-            row = self._upsert_session_rows(session, rid, session_values, snapshot)
+            self._write_snapshots(session, [write])
+            row = session.get(RecordingSession, rid)
+            assert row is not None  # just upserted in this transaction
             row.state = _advance(row.state, "finalized")
             if row.ended_at is None:
                 row.ended_at = values["ended_at"] or datetime.now(UTC)
@@ -151,60 +150,17 @@ class Repository:
             session.refresh(recording)
         return recording
 
-    def _upsert_session_rows(
-        self,
-        session: Session,
-        rid: str,
-        values: dict[str, Any],
-        snapshot: Mapping[str, Any],
-    ) -> RecordingSession:
-        row = session.get(RecordingSession, rid)
-        fresh = row is None  # then it has no children yet (foreign keys): skip reading them
-        if row is None:
-            row = RecordingSession(id=rid, **values)
-        else:
-            for name, value in values.items():
-                if value is None and name in ("ended_at", "end_reason"):
-                    continue  # a late live snapshot must not reopen an ended session
-                setattr(row, name, value)
-        if row.ended_at is not None or snapshot.get("state") == "terminated":
-            row.state = _advance(row.state, "ended")
-        row.updated_at = datetime.now(UTC)
-        session.add(row)
-        session.flush()  # children reference the row (foreign keys on PostgreSQL)
-
-        def children(model: type[Row]) -> list[Row]:
-            return [] if fresh else _children(session, model, rid)
-
-        participants = {p.participant_id: p for p in children(Participant)}
-        for item in snap.participant_rows(snapshot):
-            existing = participants.get(item["participant_id"])
-            target = existing or Participant(
-                recording_id=rid, participant_id=item["participant_id"]
-            )
-            for name, value in item.items():
-                if value is not None or existing is None:
-                    setattr(target, name, value)
-            session.add(target)
-
-        streams = {s.key: s for s in children(Stream)}
-        for item in snap.stream_rows(snapshot):
-            stream = streams.get(item["key"]) or Stream(recording_id=rid, key=item["key"])
-            for name, value in item.items():
-                setattr(stream, name, value)
-            session.add(stream)
-
-        known = {m.seq for m in children(MetadataVersion)}
-        for item in snap.metadata_rows(snapshot):
-            if item["seq"] not in known:  # versions are immutable once stored
-                session.add(MetadataVersion(recording_id=rid, **item))
-
-        stored = {(v.kind, v.value) for v in children(RecordingVendorId)}
-        for kind, value in snap.vendor_ids(snapshot):
-            if (kind, value) not in stored:
-                session.add(RecordingVendorId(recording_id=rid, kind=kind, value=value))
-                stored.add((kind, value))
-        return row
+    def _write_snapshots(self, session: Session, writes: Sequence[_SnapshotRows]) -> None:
+        """Upsert with Core statements, a few per batch instead of ORM objects per row:
+        the snapshot path runs once per SIP transaction, so its cost is call setup's."""
+        if self._upserts is None:
+            self._upserts = _Upserts(self.db.engine.dialect.name)
+        upserts = self._upserts
+        connection = session.connection()
+        for batch in _rounds(writes):
+            for statement, rows in upserts.statements(batch):
+                if rows:
+                    connection.execute(statement, rows)
 
     # ----------------------------------------------------------------- reads
 
@@ -340,3 +296,135 @@ def _recording_conditions(criteria: RecordingFilter) -> list[ColumnElement[bool]
     if criteria.started_to is not None:
         where.append(col(Recording.started_at) < criteria.started_to)
     return where
+
+
+@dataclass(frozen=True)
+class _SnapshotRows:
+    """One snapshot's row values, computed (and validated) before the transaction opens."""
+
+    recording_id: str
+    session: dict[str, Any]
+    participants: list[dict[str, Any]]
+    streams: list[dict[str, Any]]
+    metadata: list[dict[str, Any]]
+    vendor_ids: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, snapshot: Mapping[str, Any]) -> _SnapshotRows:
+        rid = snap.recording_id(snapshot)
+        values = snap.session_fields(snapshot)
+        ending = values["ended_at"] is not None or snapshot.get("state") == "terminated"
+        # ``state`` carries "this snapshot ends the session" into the conflict clause.
+        session = {
+            "id": rid,
+            **values,
+            "state": "ended" if ending else "active",
+            "updated_at": datetime.now(UTC),
+        }
+        return cls(
+            recording_id=rid,
+            session=session,
+            participants=[{"recording_id": rid, **p} for p in snap.participant_rows(snapshot)],
+            streams=[{"recording_id": rid, **s, "ssrcs": []} for s in snap.stream_rows(snapshot)],
+            metadata=[{"recording_id": rid, **m} for m in snap.metadata_rows(snapshot)],
+            vendor_ids=[
+                {"recording_id": rid, "kind": kind, "value": value}
+                for kind, value in snap.vendor_ids(snapshot)
+            ],
+        )
+
+
+def _rounds(writes: Sequence[_SnapshotRows]) -> list[list[_SnapshotRows]]:
+    """Consecutive runs of the batch with each recording at most once: one statement may
+    not upsert the same row twice (PostgreSQL refuses), and order must be kept."""
+    rounds: list[list[_SnapshotRows]] = []
+    seen: set[str] = set()
+    for write in writes:
+        if not rounds or write.recording_id in seen:
+            rounds.append([])
+            seen = set()
+        rounds[-1].append(write)
+        seen.add(write.recording_id)
+    return rounds
+
+
+_TABLES = SQLModel.metadata.tables
+_SESSION_LATE_NULLS = ("ended_at", "end_reason")  # a late live snapshot must not reopen
+_PARTICIPANT_FIELDS = ("name", "aor", "number", "channel", "role")
+_STREAM_FIELDS = ("label", "index", "media", "participant_id", "channel")
+
+
+class _Upserts:
+    """The dialect's ``INSERT … ON CONFLICT`` statements, with the ORM path's merge rules:
+    the session row is overwritten (but never reopened, its state only advances),
+    participants keep stored values the snapshot leaves out, streams keep their finalize
+    statistics, metadata versions and vendor ids are only ever added."""
+
+    def __init__(self, dialect: str) -> None:
+        if dialect == "postgresql":
+            self._insert: Any = postgresql.insert
+        elif dialect == "sqlite":
+            self._insert = sqlite.insert
+        else:
+            raise ValueError(f"unsupported database dialect for upserts: {dialect!r}")
+        self._sessions: dict[tuple[str, ...], Any] = {}  # by the columns a snapshot sets
+        self._children = (
+            self._participants(),
+            self._streams(),
+            self._added("metadata_version", "seq"),
+            self._added("recording_vendor_id", "kind", "value"),
+        )
+
+    def statements(self, batch: Sequence[_SnapshotRows]) -> list[tuple[Any, list[Any]]]:
+        """``(statement, rows)`` in foreign-key order; built statements are reused, so
+        SQLAlchemy's compiled cache serves them."""
+        names = tuple(batch[0].session)
+        if names not in self._sessions:
+            self._sessions[names] = self._session(names)
+        participants, streams, metadata, vendor_ids = self._children
+        return [
+            (self._sessions[names], [w.session for w in batch]),
+            (participants, [r for w in batch for r in w.participants]),
+            (streams, [r for w in batch for r in w.streams]),
+            (metadata, [r for w in batch for r in w.metadata]),
+            (vendor_ids, [r for w in batch for r in w.vendor_ids]),
+        ]
+
+    def _session(self, names: tuple[str, ...]) -> Any:
+        table = _TABLES["recording_session"]
+        statement = self._insert(table)
+        new = statement.excluded
+        updates: dict[str, Any] = {
+            name: func.coalesce(new[name], table.c[name])
+            if name in _SESSION_LATE_NULLS
+            else new[name]
+            for name in names
+            if name not in ("id", "state")
+        }
+        ending = or_(new.state == "ended", table.c.ended_at.is_not(None))
+        advanced = case(
+            (or_(table.c.state == "ended", table.c.state == "finalized"), table.c.state),
+            else_=literal("ended"),
+        )
+        updates["state"] = case((ending, advanced), else_=table.c.state)
+        return statement.on_conflict_do_update(index_elements=["id"], set_=updates)
+
+    def _participants(self) -> Any:
+        table = _TABLES["participant"]
+        statement = self._insert(table)
+        updates = {
+            name: func.coalesce(statement.excluded[name], table.c[name])
+            for name in _PARTICIPANT_FIELDS
+        }
+        return statement.on_conflict_do_update(
+            index_elements=["recording_id", "participant_id"], set_=updates
+        )
+
+    def _streams(self) -> Any:
+        statement = self._insert(_TABLES["stream"])
+        updates = {name: statement.excluded[name] for name in _STREAM_FIELDS}
+        return statement.on_conflict_do_update(index_elements=["recording_id", "key"], set_=updates)
+
+    def _added(self, table: str, *keys: str) -> Any:
+        statement = self._insert(_TABLES[table])
+        return statement.on_conflict_do_nothing(index_elements=["recording_id", *keys])
