@@ -95,6 +95,27 @@ def _free_port(rng: random.Random, tcp: bool, udp: bool, span: int) -> int:
     raise SrsServerError("no port is free for both UDP and TCP on 127.0.0.1")
 
 
+class FakePorts:
+    """A deterministic ``PortAllocator`` for sans-IO recorder and offer/answer tests: even
+    ports from ``start``, ``limit`` pairs at most; releasing a port not held fails the test."""
+
+    def __init__(self, start: int = 30000, limit: int = 100) -> None:
+        self.free = [start + 2 * i for i in range(limit)]
+        self.held: set[int] = set()
+
+    def allocate(self) -> int | None:
+        if not self.free:
+            return None
+        port = self.free.pop(0)
+        self.held.add(port)
+        return port
+
+    def release(self, port: int) -> None:
+        assert port in self.held, f"release of a port not held: {port}"
+        self.held.remove(port)
+        self.free.append(port)
+
+
 def free_port_range(
     size: int = MEDIA_PORTS, low: int = 20000, high: int = 32768
 ) -> tuple[int, int]:

@@ -6,7 +6,6 @@ import asyncio
 import errno
 import json
 import os
-import random
 import socket
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -34,26 +33,12 @@ from srs.session.plan import (
     StreamOpened,
     StreamSpec,
 )
+from srs.testing import free_port_range
 
 
 def free_range(pairs: int) -> tuple[int, int]:
     """An even-aligned range in 40000-40999 whose ports all bind right now."""
-    rng = random.Random(os.getpid())
-    for _ in range(50):
-        low = 40000 + 2 * rng.randrange(0, (1000 - 2 * pairs) // 2)
-        socks = []
-        try:
-            for port in range(low, low + 2 * pairs):
-                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                socks.append(s)
-                s.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-        return low, low + 2 * pairs - 1
-    pytest.skip("no free port range in 40000-40999")
+    return free_port_range(2 * pairs, low=40000, high=41000)
 
 
 LOOPS: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {

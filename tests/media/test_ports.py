@@ -3,32 +3,17 @@
 from __future__ import annotations
 
 import os
-import random
 import socket
 
 import pytest
 
 from srs.media.ports import UdpPortAllocator
+from srs.testing import free_port_range
 
 
 def free_range(pairs: int) -> tuple[int, int]:
     """An even-aligned range in 40000-40999 whose ports all bind right now."""
-    rng = random.Random(os.getpid())
-    for _ in range(50):
-        low = 40000 + 2 * rng.randrange(0, (1000 - 2 * pairs) // 2)
-        socks = []
-        try:
-            for port in range(low, low + 2 * pairs):
-                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                socks.append(s)
-                s.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-        return low, low + 2 * pairs - 1
-    pytest.skip("no free port range in 40000-40999")
+    return free_port_range(2 * pairs, low=40000, high=41000)
 
 
 def test_exhaustion_then_reuse_after_release() -> None:
