@@ -39,6 +39,7 @@ def build_http_server(state: AppState) -> EmbeddedHttpServer:
         host=http.host,
         port=http.port,
         log_config=None,  # srs.logging configured the root logger already
+        log_level="warning",  # no access log lines in the recorder's log
         lifespan="on",
         server_header=False,
     )

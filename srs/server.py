@@ -580,9 +580,7 @@ class Server:
             log.exception("plugin hook %s failed", hook)
 
     async def _start_http(self) -> None:
-        import uvicorn
-
-        from api.app import create_app
+        from api.run import build_http_server
         from api.state import AppState
 
         state = AppState(
@@ -594,26 +592,9 @@ class Server:
             sip_responses=lambda: dict(self.sip_responses),
             metrics_token=self.config.http.metrics_token or None,
         )
-        app = create_app(state)
-        http = self.config.http
-        server = _embedded_uvicorn_class()(
-            uvicorn.Config(app, host=http.host, port=http.port, log_level="warning", lifespan="on")
-        )
+        server = build_http_server(state)
         self._http = server
         self._http_task = asyncio.create_task(server.serve(), name="srs-http")
-
-
-def _embedded_uvicorn_class() -> Any:
-    import uvicorn
-
-    class EmbeddedUvicorn(uvicorn.Server):
-        """uvicorn sharing our event loop: signals stay with ``run()``, not uvicorn."""
-
-        @contextlib.contextmanager
-        def capture_signals(self) -> Any:
-            yield
-
-    return EmbeddedUvicorn
 
 
 def _load_plugins(config: Config) -> Any:
