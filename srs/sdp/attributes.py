@@ -14,6 +14,12 @@ from dataclasses import dataclass, field
 DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
 
 
+def is_decimal(text: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also accepts ``²`` and other Unicode digits that
+    ``int()`` rejects, and SDP numbers are ASCII."""
+    return text.isascii() and text.isdigit()
+
+
 @dataclass
 class Attribute:
     """``a=<name>[:<value>]``; ``value`` is ``None`` for a property (flag) attribute."""
@@ -85,7 +91,7 @@ class Rtpmap:
 def parse_rtpmap(value: str) -> Rtpmap | None:
     """``<pt> <encoding>/<clock>[/<channels>]``, tolerating typos such as ``pcmu/8000a``."""
     pt_text, _, rest = value.strip().partition(" ")
-    if not pt_text.isdigit() or int(pt_text) > 127:
+    if not is_decimal(pt_text) or int(pt_text) > 127:
         return None
     pieces = rest.strip().split("/")
     encoding = pieces[0].strip().lower()
@@ -108,7 +114,7 @@ def _leading_int(text: str) -> int | None:
 def parse_fmtp(value: str) -> tuple[int, str] | None:
     """``<pt> <params>`` → ``(pt, params)``."""
     pt_text, _, params = value.strip().partition(" ")
-    if not pt_text.isdigit():
+    if not is_decimal(pt_text):
         return None
     return int(pt_text), params.strip()
 
@@ -124,7 +130,7 @@ class Rtcp:
 
 def parse_rtcp(value: str) -> Rtcp | None:
     parts = value.split()
-    if not parts or not parts[0].isdigit() or int(parts[0]) > 65535:
+    if not parts or not is_decimal(parts[0]) or int(parts[0]) > 65535:
         return None
     return Rtcp(int(parts[0]), parts[3] if len(parts) >= 4 else None)
 
@@ -182,7 +188,7 @@ def parse_key_param(text: str) -> KeyParam | None:
 def parse_crypto(value: str) -> Crypto | None:
     """``<tag> <crypto-suite> <key-params> [<session-params>]``; ``None`` when unusable."""
     parts = value.split()
-    if len(parts) < 3 or not parts[0].isdigit():
+    if len(parts) < 3 or not is_decimal(parts[0]):
         return None
     keys = []
     for text in parts[2].split(";"):

@@ -21,6 +21,7 @@ from srs.sdp.attributes import (
     Rtcp,
     Rtpmap,
     direction_of,
+    is_decimal,
     parse_crypto,
     parse_fmtp,
     parse_ptime,
@@ -115,7 +116,7 @@ class Bandwidth:
 
     @property
     def amount(self) -> int | None:
-        return int(self.value) if self.value.isdigit() else None
+        return int(self.value) if is_decimal(self.value) else None
 
     def __str__(self) -> str:
         return f"{self.bw_type}:{self.value}"
@@ -133,8 +134,8 @@ def _media_line(value: str, index: int, warnings: list[str]) -> MediaDescription
     proto = parts[2] if len(parts) > 2 else ""
     formats = parts[3:]
     port_part, slash, count_part = port_text.partition("/")
-    port = int(port_part) if port_part.isdigit() and int(port_part) < 65536 else None
-    port_count = int(count_part) if slash and count_part.isdigit() else None
+    port = int(port_part) if is_decimal(port_part) and int(port_part) < 65536 else None
+    port_count = int(count_part) if slash and is_decimal(count_part) else None
     if port is None:
         # A media line whose port is not a number cannot be answered (RFC 3264 needs
         # one answer m-line per offer m-line with a meaningful port): reject the body.
@@ -192,7 +193,7 @@ class MediaDescription:
         explicit = self.rtpmaps()
         out: list[Rtpmap] = []
         for fmt in self.formats:
-            if not fmt.isdigit() or int(fmt) > 127:
+            if not is_decimal(fmt) or int(fmt) > 127:
                 continue
             pt = int(fmt)
             if pt in explicit:
@@ -278,7 +279,7 @@ class SessionDescription:
             elif current is not None:
                 _media_field(current, kind, value, lineno, warnings)
             elif kind == "v":
-                if value.isdigit():
+                if is_decimal(value):
                     desc.version = int(value)
                 else:
                     warnings.append(f"line {lineno}: invalid version {value!r}")

@@ -97,6 +97,12 @@ def test_invalid_port_rejects_the_body() -> None:
     )
 
 
+def test_unicode_digit_port_is_an_invalid_port_not_a_crash() -> None:
+    with pytest.raises(SdpError) as info:
+        SessionDescription.parse("v=0\nm=audio \u00b2 RTP/AVP 8\n")
+    assert str(info.value) == "m-line 0: invalid port '\u00b2' in 'm=audio \u00b2 RTP/AVP 8'"
+
+
 def test_port_count_kept() -> None:
     desc = SessionDescription.parse("v=0\nm=audio 49170/2 RTP/AVP 0\n")
     assert (desc.media[0].port, desc.media[0].port_count) == (49170, 2)
