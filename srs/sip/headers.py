@@ -275,7 +275,7 @@ class Via:
     def rport(self) -> int | None:
         """The ``rport`` value once filled in by a server, else None."""
         value = get_param(self.params, "rport")
-        return int(value) if value and value.isdigit() else None
+        return int(value) if value and value.isascii() and value.isdigit() else None
 
     def __str__(self) -> str:
         port = f":{self.port}" if self.port is not None else ""

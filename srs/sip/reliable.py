@@ -80,7 +80,7 @@ def parse_rack(value: str) -> RAck:
     """Parse an RAck value; SipParseError (400) when it is not three fields with two
     numbers in range."""
     fields = value.split()
-    if len(fields) != 3 or not fields[0].isdigit() or not fields[1].isdigit():
+    if len(fields) != 3 or not all(f.isascii() and f.isdigit() for f in fields[:2]):
         raise SipParseError(f"Malformed RAck header {value!r}", status=400, reason="Bad RAck")
     rseq, cseq = int(fields[0]), int(fields[1])
     if not 1 <= rseq <= MAX_RSEQ or cseq >= 2**31:
