@@ -18,5 +18,9 @@ $SUDO systemctl disable --now kamailio >/dev/null 2>&1 || true
 SRS_PIP_EXTRA="[test,postgres]" bash scripts/setup.sh
 # Storage tests also run against a real PostgreSQL (Debian's cluster on this machine).
 SRS_TEST_DATABASE_URL="${SRS_TEST_DATABASE_URL:-$(bash scripts/start-postgres.sh)}"
+case "$SRS_TEST_DATABASE_URL" in
+    postgresql*://*) ;;
+    *) echo "scripts/start-postgres.sh did not print a database URL: '$SRS_TEST_DATABASE_URL'" >&2; exit 1 ;;
+esac
 export SRS_TEST_DATABASE_URL
 exec .venv/bin/python -m pytest "$@"
