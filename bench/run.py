@@ -360,7 +360,7 @@ def _start_profiler(
         "--pid",
         str(pid),
         "--rate",
-        "100",
+        str(args.profile_rate),
         "--format",
         "raw",
         "--output",
@@ -424,6 +424,12 @@ def main() -> None:
         "--profile",
         action="store_true",
         help="py-spy record srs over each window into bench/out/pyspy-N.txt",
+    )
+    parser.add_argument(
+        "--profile-rate",
+        type=int,
+        default=100,
+        help="py-spy samples per second with --profile (default 100; more costs srs more)",
     )
     parser.add_argument(
         "--tmpdir",

@@ -31,6 +31,7 @@ from typing import Any
 
 from srs.config import Config
 from srs.control import ServerControl
+from srs.gc_policy import tune_for_serving
 from srs.media.capture import CaptureEngine, FinishedRecording
 from srs.media.ports import UdpPortAllocator
 from srs.metadata.facts import CallFacts
@@ -564,9 +565,13 @@ class Server:
         except Exception:
             for snapshot in snapshots:  # one bad snapshot must not lose the others
                 _logged(self.repository.upsert_session, snapshot)
-        for snapshot, claim in items:
-            if claim:
-                _logged(self.catalog.claim, snapshot)
+        claims = [snapshot for snapshot, claim in items if claim]
+        if claims:
+            try:
+                self.catalog.claim_many(claims)
+            except Exception:
+                for snapshot in claims:
+                    _logged(self.catalog.claim, snapshot)
 
     def _notify(self, hook: str, **kwargs: Any) -> None:
         if self.plugins is None:
@@ -644,10 +649,15 @@ async def run(config: Config, *, ready: Callable[[Server], None] | None = None) 
 
 
 def serve(config: Config) -> None:
-    """Blocking entry point used by ``srs serve`` (uvloop when installed)."""
+    """Blocking entry point used by ``srs serve`` (uvloop when installed); the process is
+    srs's own, so it also gets the serving GC policy once started (``srs.gc_policy``)."""
+
+    def started(_server: Server) -> None:
+        tune_for_serving()
+
     try:
         import uvloop
     except ImportError:
-        asyncio.run(run(config))
+        asyncio.run(run(config, ready=started))
     else:
-        uvloop.run(run(config))
+        uvloop.run(run(config, ready=started))

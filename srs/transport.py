@@ -22,11 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
+from srs.media.ports import set_rcvbuf
 from srs.sip.message import SipMessage, SipParseError, StreamFramer, parse_message
 
 log = logging.getLogger(__name__)
 
 STREAM_TRANSPORTS = frozenset({"tcp", "tls"})
+SIP_UDP_RCVBUF = 4 << 20  # ~2,000 queued INVITEs of 2 KB
 
 
 @dataclass(frozen=True)
@@ -228,6 +230,11 @@ class SipTransport:
             lambda: _Datagrams(self), local_addr=(host, port), family=family
         )
         assert protocol.transport is not None
+        sock = protocol.transport.get_extra_info("socket")
+        if sock is not None:
+            # a burst of INVITEs (an SBC failing over to us, a bench) must queue, not drop:
+            # each drop is a 500 ms retransmission for that call
+            set_rcvbuf(sock, SIP_UDP_RCVBUF)
         self._udp.append(protocol)
         bound = Address("udp", *_host_port(protocol.transport.get_extra_info("sockname")))
         self.local["udp"].append(bound)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import ipaddress
+import socket
 import ssl
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -25,6 +26,7 @@ from srs.sip.message import (
     parse_message,
 )
 from srs.transport import (
+    SIP_UDP_RCVBUF,
     Address,
     Received,
     SipTransport,
@@ -109,6 +111,12 @@ def test_udp_roundtrip_and_parse_errors() -> None:
         ref.append(transport)
         local = await transport.listen_udp(HOST, 0)
         assert local.transport == "udp" and local.port > 0
+        sock = transport._udp[0].transport.get_extra_info("socket")  # type: ignore[union-attr]
+        # a burst of INVITEs queues: the kernel doubles the size asked for (as root,
+        # SO_RCVBUFFORCE; otherwise capped at rmem_max, which this check tolerates)
+        rcvbuf = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+        with open("/proc/sys/net/core/rmem_max") as f:
+            assert rcvbuf >= min(SIP_UDP_RCVBUF, int(f.read()))
 
         loop = asyncio.get_running_loop()
         replies: asyncio.Queue[bytes] = asyncio.Queue()

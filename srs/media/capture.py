@@ -299,13 +299,14 @@ class _Stream:
 
 
 class _Recording:
-    __slots__ = ("closed_stats", "directory", "muted", "paused", "snapshot", "streams")
+    __slots__ = ("closed_stats", "directory", "muted", "paused", "snapshot", "streams", "unsaved")
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.streams: dict[str, _Stream] = {}
         self.closed_stats: dict[str, StreamStats] = {}
         self.snapshot: dict[str, object] | None = None
+        self.unsaved = False  # snapshot newer than session.json: written by the next flush
         self.paused = False
         self.muted: set[str] = set()
 
@@ -355,6 +356,8 @@ class CaptureEngine:
                 await self._task
             self._task = None
         for rec in self._recordings.values():
+            if rec.unsaved:
+                self._save_snapshot(rec)
             for st in list(rec.streams.values()):
                 self._close_stream(rec, st)
         self._recordings.clear()
@@ -374,8 +377,11 @@ class CaptureEngine:
                 log.exception("capture flush failed")
 
     def flush(self) -> None:
-        """Write every stream's buffer now (also called by the timer)."""
+        """Write newer ``session.json`` snapshots, then every stream's buffer (also called
+        by the timer): a spool never holds media of a call whose session.json is missing."""
         for rec in self._recordings.values():
+            if rec.unsaved:
+                self._save_snapshot(rec)
             for st in rec.streams.values():
                 self._flush_stream(st)
         if self._closing:
@@ -620,9 +626,22 @@ class CaptureEngine:
                 if isinstance(item, dict) and isinstance(item.get("key"), str):
                     item["spool"] = spool_name(item["key"])
         if data == rec.snapshot:
-            return  # same content as the file already holds: skip the write
+            return  # same content as the file holds or will hold: skip the write
         rec.snapshot = data
-        write_json_atomic(rec.directory / "session.json", data, fsync=self.fsync)
+        # written by the next flush (every flush_interval, like the media), so the INVITE's
+        # and the ACK's snapshots of a call set up within one interval are one write
+        rec.unsaved = True
+
+    def _save_snapshot(self, rec: _Recording) -> None:
+        """Write ``session.json``; a failing disk leaves it unsaved for the next flush."""
+        try:
+            write_json_atomic(rec.directory / "session.json", rec.snapshot or {}, fsync=self.fsync)
+        except OSError as exc:
+            log.error(
+                "%s: session.json not written (%s); retried at the next flush", rec.directory, exc
+            )
+            return
+        rec.unsaved = False
 
     def _end(self, event: RecordingEnded) -> FinishedRecording | None:
         rec = self._recordings.get(event.recording_id)

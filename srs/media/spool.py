@@ -65,8 +65,8 @@ class SpoolWriter:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        new = not path.exists() or path.stat().st_size == 0
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
+        new = os.fstat(self._fd).st_size == 0  # one syscall on the open file, no path lookups
         self._buffer = bytearray(FILE_HEADER if new else b"")
         self.bytes_written = 0
 

@@ -9,7 +9,7 @@ works the same for every vendor: ``ucid``, ``cisco_guid``, ``cisco_gucid``,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Literal
 
 Direction = Literal["inbound", "outbound", "internal"]
@@ -86,15 +86,19 @@ class CallFacts:
         )
 
     def to_json(self) -> dict[str, object]:
-        result: dict[str, object] = {}
-        for item in fields(self):
-            value = getattr(self, item.name)
-            if isinstance(value, Party):
-                result[item.name] = value.to_json()
-            elif isinstance(value, dict):
-                result[item.name] = dict(value)
-            elif isinstance(value, list):
-                result[item.name] = list(value)
-            else:
-                result[item.name] = value
-        return result
+        # spelled out: ``dataclasses.fields`` per call was most of this method's cost
+        return {
+            "direction": self.direction,
+            "caller": self.caller.to_json(),
+            "callee": self.callee.to_json(),
+            "caller_source": self.caller_source,
+            "vendor_ids": dict(self.vendor_ids),
+            "tenant": self.tenant,
+            "group": self.group,
+            "user": self.user,
+            "session_ids": list(self.session_ids),
+            "group_ids": list(self.group_ids),
+            "sip_session_ids": list(self.sip_session_ids),
+            "start_time": self.start_time,
+            "attributes": dict(self.attributes),
+        }

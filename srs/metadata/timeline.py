@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from srs.metadata.derive import party_of
 from srs.metadata.facts import CallFacts
@@ -277,7 +277,7 @@ class MetadataTimeline:
     def _merge_groups_sessions(self, doc: MetadataDocument, note: _Note) -> None:
         for group in doc.groups:
             if group.group_id not in self._groups:
-                self._groups[group.group_id] = copy.deepcopy(group)
+                self._groups[group.group_id] = _own(group)
                 self._group_sessions.setdefault(group.group_id, [])
                 note("group_added", group.group_id, _iso(group.associate_time))
             else:
@@ -286,7 +286,7 @@ class MetadataTimeline:
             known = self._sessions.get(session.session_id)
             if known is None or session.session_id in self._ended_sessions:
                 self._ended_sessions.discard(session.session_id)
-                self._sessions[session.session_id] = copy.deepcopy(session)
+                self._sessions[session.session_id] = _own(session)
                 note(
                     "session_added",
                     session.session_id,
@@ -322,7 +322,7 @@ class MetadataTimeline:
         for new in doc.participants:
             old = self._participants.get(new.participant_id)
             if old is None:
-                self._participants[new.participant_id] = copy.deepcopy(new)
+                self._participants[new.participant_id] = _own(new)
                 note("participant_joined", new.participant_id, aor=new.aor, name=new.name)
                 continue
             before = (old.aor, old.name, old.number, old.placeholder)
@@ -352,7 +352,7 @@ class MetadataTimeline:
         for new in doc.streams:
             old = self._streams.get(new.stream_id)
             if old is None:
-                self._streams[new.stream_id] = copy.deepcopy(new)
+                self._streams[new.stream_id] = _own(new)
                 self._removed_streams.pop(new.stream_id, None)
                 note("stream_added", new.stream_id, _iso(new.associate_time), label=new.label)
                 continue
@@ -407,7 +407,7 @@ class MetadataTimeline:
                     break
 
     def _merge_facts(self, doc: MetadataDocument) -> None:
-        newer = copy.deepcopy(doc.facts)
+        newer = copy.copy(doc.facts)  # only re-bound below, never mutated in place
         current = self._facts
         if current.caller_source and newer.caller_source == "document-order":
             newer.caller, newer.callee, newer.caller_source = current.caller, current.callee, None
@@ -464,3 +464,18 @@ class MetadataTimeline:
             "changes": [c.to_json() for c in self.changes],
             "facts": self._facts.to_json(),
         }
+
+
+_Owned = TypeVar("_Owned")
+
+
+def _own(item: _Owned) -> _Owned:
+    """A copy the timeline can update in place without touching the parsed document:
+    fresh top-level lists and dicts (merges only ever ``update``/``append`` those; their
+    values are strings, timestamps (frozen) and JSON data that nothing mutates).
+    ``copy.deepcopy`` did the same at several times the cost, once per element per call."""
+    clone = copy.copy(item)
+    for name, value in vars(clone).items():
+        if isinstance(value, (list, dict)):
+            setattr(clone, name, value.copy())
+    return clone

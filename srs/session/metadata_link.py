@@ -81,6 +81,9 @@ class MetadataLink:
         self.versions: list[MetadataVersion] = []
         self._participants: dict[str, ParticipantInfo] = {}
         self._has_senders = False
+        # state_json/facts_json of the timeline as it is now: every snapshot (INVITE, ACK,
+        # BYE …) renders them, the timeline only changes in apply(); callers do not mutate
+        self._rendered: dict[str, dict[str, Any] | None] = {}
 
     @property
     def error(self) -> bool:
@@ -95,6 +98,7 @@ class MetadataLink:
     def apply(self, raw: bytes, content_type: str | None, now: float) -> MetadataVersion:
         version = MetadataVersion(raw, content_type, now)
         self.versions.append(version)
+        self._rendered.clear()
         try:
             parse = self._parse or _default_parse()
             doc = parse(raw, content_type)
@@ -151,7 +155,20 @@ class MetadataLink:
         return info, confidence if confidence in ("metadata", "fallback") else "metadata"
 
     def state_json(self) -> dict[str, Any] | None:
-        """The merged metadata as the timeline renders it (``None`` before any version)."""
+        """The merged metadata as the timeline renders it (``None`` before any version);
+        rendered once per metadata version, shared by the snapshots that follow."""
+        if "state" not in self._rendered:
+            self._rendered["state"] = self._render_state()
+        return self._rendered["state"]
+
+    def facts_json(self) -> dict[str, Any] | None:
+        """The timeline's merged call facts (``None`` before any version), rendered once
+        per metadata version like :meth:`state_json`."""
+        if "facts" not in self._rendered:
+            self._rendered["facts"] = self._render_facts()
+        return self._rendered["facts"]
+
+    def _render_state(self) -> dict[str, Any] | None:
         if self._timeline is None:
             return None
         try:
@@ -159,7 +176,7 @@ class MetadataLink:
         except Exception as exc:
             return {"error": repr(exc)}
 
-    def facts_json(self) -> dict[str, Any] | None:
+    def _render_facts(self) -> dict[str, Any] | None:
         facts = getattr(self._timeline, "facts", None)
         to_json = getattr(facts, "to_json", None)
         if not callable(to_json):

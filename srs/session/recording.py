@@ -133,6 +133,9 @@ class RecordingSession:
         self.ended_at: float | None = None
         self.end_reason: str | None = None
         self.headers: dict[str, str] = {}
+        #: facts() for the metadata rendering it was computed from (the headers are set
+        #: once, by the initial INVITE, before any metadata is applied)
+        self._facts: tuple[dict[str, Any] | None, CallFacts] | None = None
         self.notes: list[dict[str, object]] = []  # protocol oddities worth keeping
         self._negotiator = negotiator
         self._link = link
@@ -174,6 +177,7 @@ class RecordingSession:
             return _warning(488, str(exc))
         self.started_at = now
         self.headers = _interesting_headers(request.headers)
+        self._facts = None
         self._apply_metadata(split, now)
         self.state = next_state
         if negotiation is not None:
@@ -310,8 +314,14 @@ class RecordingSession:
     def facts(self) -> CallFacts:
         """The metadata's facts with the ids the INVITE's headers carry (Call-ID, Cisco-Guid,
         X-Acme-Call-ID, the UCID in User-to-User …)."""
-        facts = call_facts_from_json(self._link.facts_json())
-        return facts.merged(facts_from_headers(self.headers)) if self.headers else facts
+        rendered = self._link.facts_json()
+        if self._facts is not None and self._facts[0] is rendered:
+            return self._facts[1]  # neither metadata nor headers changed since
+        facts = call_facts_from_json(rendered)
+        if self.headers:
+            facts = facts.merged(facts_from_headers(self.headers))
+        self._facts = (rendered, facts)
+        return facts
 
     def snapshot(self) -> dict[str, object]:
         """Everything finalize needs (``session.json``); JSON-serialisable."""

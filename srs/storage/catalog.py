@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, func, or_
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from srs.storage.database import Database
@@ -288,6 +289,7 @@ class Catalog:
     def __init__(self, db: Database, rules: TenantRules | None = None) -> None:
         self.db = db
         self.rules = rules or TenantRules()
+        self._claim_statements: dict[tuple[str, bool], Any] = {}
 
     # -- annotations ---------------------------------------------------------------
     def annotation(self, recording_id: str) -> RecordingAnnotation | None:
@@ -352,22 +354,67 @@ class Catalog:
         return row
 
     def claim(self, snapshot: Mapping[str, Any]) -> str:
-        """Record the tenant of a live session from its snapshot (the server calls this
-        for each ``SessionSnapshot``, on its database thread): set when missing, and
-        replaced when the metadata names a tenant explicitly.  Returns the tenant."""
-        rid = snapshot.get("recording_id")
-        if not isinstance(rid, str) or not rid:
-            raise CatalogError("snapshot.recording_id: must be a non-empty string", "recording_id")
-        tenant = self.rules.tenant_for_snapshot(snapshot)
-        facts = snapshot.get("facts")
-        explicit = isinstance(facts, Mapping) and bool(facts.get("tenant"))
-        with self.db.writing() as session:
+        """Record the tenant of a live session from its snapshot: set when missing, and
+        replaced when the metadata names a tenant explicitly.  Returns the stored tenant."""
+        rid = self.claim_many([snapshot])[0]
+        with self.db.session() as session:
             row = session.get(RecordingAnnotation, rid)
-            if row is None or row.tenant_id is None or (explicit and row.tenant_id != tenant):
-                row = row or RecordingAnnotation(recording_id=rid)
-                row.tenant_id = tenant
-                self._save(session, row)
-            return row.tenant_id or tenant
+            assert row is not None and row.tenant_id is not None  # just claimed
+            return row.tenant_id
+
+    def claim_many(self, snapshots: Sequence[Mapping[str, Any]]) -> list[str]:
+        """:meth:`claim` for a batch of snapshots (the server's database thread, once per
+        batch of SIP transactions): one transaction and two ``INSERT … ON CONFLICT``
+        statements, however many snapshots.  Returns their recording ids."""
+        explicit_rows: list[dict[str, Any]] = []
+        derived_rows: list[dict[str, Any]] = []
+        ids: list[str] = []
+        now = datetime.now(UTC)
+        for snapshot in snapshots:
+            rid = snapshot.get("recording_id")
+            if not isinstance(rid, str) or not rid:
+                raise CatalogError(
+                    "snapshot.recording_id: must be a non-empty string", "recording_id"
+                )
+            tenant = self.rules.tenant_for_snapshot(snapshot)
+            facts = snapshot.get("facts")
+            explicit = isinstance(facts, Mapping) and bool(facts.get("tenant"))
+            row = _annotation_row(rid, tenant, now)
+            (explicit_rows if explicit else derived_rows).append(row)
+            ids.append(rid)
+        with self.db.writing() as session:
+            connection = session.connection()
+            for rows, statement in (
+                (derived_rows, self._claims(connection.dialect.name, explicit=False)),
+                (explicit_rows, self._claims(connection.dialect.name, explicit=True)),
+            ):
+                if rows:
+                    connection.execute(statement, rows)
+        return ids
+
+    def _claims(self, dialect: str, explicit: bool) -> Any:
+        """The claim upsert: an explicit tenant replaces a different one, a derived one
+        only fills a missing one (built once per dialect and kind, then cached)."""
+        key = (dialect, explicit)
+        cached = self._claim_statements.get(key)
+        if cached is not None:
+            return cached
+        table = RecordingAnnotation.__table__  # type: ignore[attr-defined]
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(table)
+        new = statement.excluded
+        when = (
+            table.c.tenant_id.is_distinct_from(new.tenant_id)
+            if explicit
+            else table.c.tenant_id.is_(None)
+        )
+        built = statement.on_conflict_do_update(
+            index_elements=["recording_id"],
+            set_={"tenant_id": new.tenant_id, "updated_at": new.updated_at},
+            where=when,
+        )
+        self._claim_statements[key] = built
+        return built
 
     def tenant_of_session(self, recording_id: str) -> str | None:
         """The stored tenant of a recording id, deriving (and storing) it when missing."""
@@ -524,3 +571,12 @@ def _remove_files(recording: Recording) -> None:
             Path(path).unlink(missing_ok=True)
         except OSError as exc:
             log.warning("purge: could not remove %s: %s", path, exc)
+
+
+def _annotation_row(recording_id: str, tenant: str, now: datetime) -> dict[str, Any]:
+    """Every column of a new annotation row (a Core insert runs no Python defaults)."""
+    row = RecordingAnnotation(recording_id=recording_id, tenant_id=tenant, updated_at=now)
+    return {column.name: getattr(row, column.name) for column in _ANNOTATION_COLUMNS}
+
+
+_ANNOTATION_COLUMNS = tuple(RecordingAnnotation.__table__.columns)  # type: ignore[attr-defined]

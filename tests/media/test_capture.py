@@ -282,6 +282,7 @@ def test_changes_hold_pause_mute_write_event_records(
         engine.apply(
             SessionSnapshot("r", {"call_id": "c1", "streams": [{"key": "1", "label": "1"}]})
         )
+        engine.flush()
         session = json.loads((tmp_path / "r" / "session.json").read_text())
         assert session == {
             "call_id": "c1",
@@ -306,6 +307,51 @@ def test_changes_hold_pause_mute_write_event_records(
         ]
         changed = records(path, EVENT)[3].event()["payload_types"]
         assert isinstance(changed, dict) and list(changed) == ["9"]
+
+    run(asyncio.new_event_loop, main())
+
+
+def test_session_json_follows_the_flush_and_stop(
+    alloc: UdpPortAllocator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Snapshots are written by the next flush, several in one interval as one write;
+    a failed write is retried; stop() writes what is pending (a restart recovers it)."""
+    from srs.media import capture as capture_module
+
+    writes: list[dict[str, object]] = []
+    real_write = capture_module.write_json_atomic
+    failures = [OSError(errno.ENOSPC, "No space left on device")]
+
+    def counting_write(path: Path, data: dict[str, object], *, fsync: bool = False) -> None:
+        if failures:
+            raise failures.pop()
+        writes.append(dict(data))
+        real_write(path, data, fsync=fsync)
+
+    monkeypatch.setattr(capture_module, "write_json_atomic", counting_write)
+
+    async def main() -> None:
+        engine = CaptureEngine(tmp_path, alloc, flush_interval=3600)
+        await engine.start()
+        port = alloc.allocate()
+        assert port is not None
+        engine.apply(StreamOpened("r", spec(port)))
+        engine.apply(SessionSnapshot("r", {"state": "early"}))
+        engine.apply(SessionSnapshot("r", {"state": "confirmed"}))
+        session = tmp_path / "r" / "session.json"
+        assert not session.exists() and writes == []
+        engine.flush()  # the disk is full: nothing written, still pending
+        assert not session.exists() and writes == []
+        engine.flush()
+        assert writes == [{"state": "confirmed", "recording_id": "r"}]
+        engine.flush()  # nothing new: no write
+        engine.apply(SessionSnapshot("r", {"state": "confirmed"}))  # same content
+        engine.flush()
+        assert len(writes) == 1
+        engine.apply(SessionSnapshot("r", {"state": "updated"}))
+        await engine.stop()  # not ended: the pending snapshot is written for recovery
+        assert json.loads(session.read_text()) == {"state": "updated", "recording_id": "r"}
+        assert len(writes) == 2
 
     run(asyncio.new_event_loop, main())
 

@@ -130,3 +130,23 @@ def test_facts_from_headers_accepts_pairs_and_mappings() -> None:
     assert facts_from_headers({"Call-ID": "abc@h"}).vendor_ids == {"sip_call_id": "abc@h"}
     plain = facts_from_headers([("From", "<sip:src@10.0.0.1>;tag=1")])
     assert plain.attributes == {} and plain.caller.empty()
+
+
+def test_call_facts_to_json_has_every_field_and_copies_containers() -> None:
+    from dataclasses import fields
+
+    from srs.metadata.facts import CallFacts, Party
+
+    facts = CallFacts(
+        direction="inbound",
+        caller=Party(number="+1555", name="A"),
+        vendor_ids={"ucid": "1"},
+        session_ids=["s"],
+        attributes={"k": "v"},
+    )
+    data = facts.to_json()
+    assert list(data) == [f.name for f in fields(CallFacts)]
+    assert data["caller"] == {"number": "+1555", "name": "A", "aor": None, "participant_id": None}
+    data["vendor_ids"]["ucid"] = "changed"  # type: ignore[index]
+    data["session_ids"].append("t")  # type: ignore[attr-defined]
+    assert facts.vendor_ids == {"ucid": "1"} and facts.session_ids == ["s"]
