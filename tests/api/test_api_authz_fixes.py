@@ -34,7 +34,9 @@ def test_tenant_admin_cannot_mint_or_revoke_keys_of_a_system_admin(
     key_id = state.accounts.list_api_keys(sys_id)[0].key_id
     revoked = anonymous.delete(f"/api/v1/users/{sys_id}/api-keys/{key_id}", headers=admin)
     assert revoked.status_code == 403, revoked.text
-    own = anonymous.post(f"/api/v1/users/{sys_id}/api-keys", headers=sys_headers, json={"name": "y"})
+    own = anonymous.post(
+        f"/api/v1/users/{sys_id}/api-keys", headers=sys_headers, json={"name": "y"}
+    )
     assert own.status_code == 201
 
 
