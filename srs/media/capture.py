@@ -31,13 +31,14 @@ import os
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from socket import AF_INET6, socket
 from typing import Any, Protocol
 
 from srs.media.ports import UdpPortAllocator
-from srs.media.spool import RTCP, RTP, SpoolWriter
+from srs.media.spool import RTCP, RTP, SpoolWriter, open_spool
 from srs.media.srtp import SrtpError, SrtpReceiver
 from srs.session.plan import (
     MediaEvent,
@@ -299,10 +300,20 @@ class _Stream:
 
 
 class _Recording:
-    __slots__ = ("closed_stats", "directory", "muted", "paused", "snapshot", "streams", "unsaved")
+    __slots__ = (
+        "closed_stats",
+        "directory",
+        "made",
+        "muted",
+        "paused",
+        "snapshot",
+        "streams",
+        "unsaved",
+    )
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, made: Future[None]) -> None:
         self.directory = directory
+        self.made = made  # the directory, created on the file thread
         self.streams: dict[str, _Stream] = {}
         self.closed_stats: dict[str, StreamStats] = {}
         self.snapshot: dict[str, object] | None = None
@@ -339,6 +350,8 @@ class CaptureEngine:
         self._recordings: dict[str, _Recording] = {}
         self._closing: list[_Stream] = []  # closed streams whose last flush failed
         self._ended_stats: OrderedDict[str, dict[str, StreamStats]] = OrderedDict()
+        # creates spool directories and files off the event loop, in submission order
+        self._files: ThreadPoolExecutor | None = None
 
     # --- lifecycle ---
 
@@ -357,11 +370,14 @@ class CaptureEngine:
             self._task = None
         for rec in self._recordings.values():
             if rec.unsaved:
-                self._save_snapshot(rec)
+                self._save_snapshot(rec, wait=True)
             for st in list(rec.streams.values()):
                 self._close_stream(rec, st)
         self._recordings.clear()
         self._retry_closing()
+        if self._files is not None:
+            self._files.shutdown(wait=True)
+            self._files = None
         for st in self._closing:  # the disk is still failing: nothing more can be done
             log.error("spool %s: %d bytes lost at shutdown", st.writer.path, st.writer.pending)
             with contextlib.suppress(OSError):
@@ -376,14 +392,16 @@ class CaptureEngine:
             except Exception:  # never let the timer die
                 log.exception("capture flush failed")
 
-    def flush(self) -> None:
+    def flush(self, wait: bool = False) -> None:
         """Write newer ``session.json`` snapshots, then every stream's buffer (also called
-        by the timer): a spool never holds media of a call whose session.json is missing."""
+        by the timer): a spool never holds media of a call whose session.json is missing.
+        Files still being created on the file thread are written by a later flush, or
+        now when ``wait`` (tests, which want a fixed order)."""
         for rec in self._recordings.values():
             if rec.unsaved:
-                self._save_snapshot(rec)
+                self._save_snapshot(rec, wait)
             for st in rec.streams.values():
-                self._flush_stream(st)
+                self._flush_stream(st, wait)
         if self._closing:
             self._retry_closing()
 
@@ -461,9 +479,23 @@ class CaptureEngine:
             if not recording_id or "/" in recording_id or recording_id in (".", ".."):
                 raise ValueError(f"recording id {recording_id!r} is not a safe directory name")
             directory = self.spool_root / recording_id
-            directory.mkdir(parents=True, exist_ok=True)
-            rec = self._recordings[recording_id] = _Recording(directory)
+            made = self._file_thread().submit(os.makedirs, directory, exist_ok=True)
+            rec = self._recordings[recording_id] = _Recording(directory, made)
         return rec
+
+    def _file_thread(self) -> ThreadPoolExecutor:
+        if self._files is None:
+            self._files = ThreadPoolExecutor(1, thread_name_prefix="srs-spool-files")
+        return self._files
+
+    @staticmethod
+    def _directory_ready(rec: _Recording, wait: bool) -> bool:
+        """The recording's directory exists (made here when the file thread failed)."""
+        if not wait and not rec.made.done():
+            return False
+        if rec.made.exception() is not None:
+            rec.directory.mkdir(parents=True, exist_ok=True)  # OSError: the caller's
+        return True
 
     def _open(self, recording_id: str, spec: StreamSpec) -> None:
         rec = self._ensure_recording(recording_id)
@@ -476,7 +508,8 @@ class CaptureEngine:
         if self._loop is None:
             self._loop = asyncio.get_running_loop()
         socks = self.allocator.take_sockets(spec.local_rtp_port)
-        writer = SpoolWriter(rec.directory / spool_name(spec.key))
+        path = rec.directory / spool_name(spec.key)
+        writer = SpoolWriter(path, opening=self._file_thread().submit(open_spool, path))
         st = _Stream(recording_id, spec, writer, socks)
         rec.closed_stats.pop(spec.key, None)
         rec.streams[spec.key] = st
@@ -492,8 +525,7 @@ class CaptureEngine:
         if spec.key in rec.muted:
             st.muted = True
             writer.append_event(now, {"event": "mute"})
-        self._flush_stream(st)  # the spool is self-describing from the start
-        self._watch(st)
+        self._watch(st)  # the params event is the spool's first record, written by the next flush
 
     def _change(self, recording_id: str, spec: StreamSpec) -> None:
         rec = self._recordings.get(recording_id)
@@ -589,10 +621,10 @@ class CaptureEngine:
                 st.writer.close()
         self._closing = still
 
-    def _flush_stream(self, st: _Stream) -> None:
+    def _flush_stream(self, st: _Stream, wait: bool = False) -> None:
         writer = st.writer
         try:
-            writer.flush(self.fsync)
+            writer.flush(self.fsync, wait=wait)
         except OSError as exc:
             st.flush_errors += 1
             if not st.flush_failing:
@@ -632,9 +664,11 @@ class CaptureEngine:
         # and the ACK's snapshots of a call set up within one interval are one write
         rec.unsaved = True
 
-    def _save_snapshot(self, rec: _Recording) -> None:
+    def _save_snapshot(self, rec: _Recording, wait: bool = False) -> None:
         """Write ``session.json``; a failing disk leaves it unsaved for the next flush."""
         try:
+            if not self._directory_ready(rec, wait):
+                return  # the next flush
             write_json_atomic(rec.directory / "session.json", rec.snapshot or {}, fsync=self.fsync)
         except OSError as exc:
             log.error(
@@ -654,6 +688,7 @@ class CaptureEngine:
         data.update(rec.snapshot or {})
         data["ended_at"] = event.now
         data["end_reason"] = event.reason
+        self._directory_ready(rec, wait=True)
         write_json_atomic(rec.directory / "session.json", data, fsync=self.fsync)
         del self._recordings[event.recording_id]
         self._ended_stats[event.recording_id] = dict(rec.closed_stats)

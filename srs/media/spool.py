@@ -14,6 +14,7 @@ import json
 import os
 import struct
 from collections.abc import Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,21 +55,57 @@ def encode_event(arrival: float, event: dict[str, object]) -> bytes:
     return encode_record(EVENT, arrival, json.dumps(event, separators=(",", ":")).encode())
 
 
+def open_spool(path: Path) -> int:
+    """Create (or reopen for appending) a spool file and its directory; returns the fd.
+    Runs on the capture engine's file thread: creating inodes can cost milliseconds on a
+    busy ext4 (its allocator skips recently deleted inodes), which the event loop must not
+    wait for."""
+    os.makedirs(path.parent, exist_ok=True)
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
+
+
 class SpoolWriter:
     """Buffers records in memory and appends them to the file on ``flush()``.
 
     ``append`` is the per-packet call: one ``struct.pack_into`` style append to a
     ``bytearray``; ``flush`` is one ``os.write`` per stream per flush interval.
+
+    ``opening``: the file is being opened elsewhere (:func:`open_spool` on a thread);
+    records buffer until it is open, ``flush`` writes nothing before that, ``close``
+    waits for it.  A failed background open is retried here, synchronously, by the next
+    flush (whose ``OSError`` the caller already handles: buffer kept, retried).
     """
 
-    __slots__ = ("_buffer", "_fd", "bytes_written", "path")
+    __slots__ = ("_buffer", "_fd", "_opening", "bytes_written", "path")
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, opening: Future[int] | None = None) -> None:
         self.path = path
-        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
-        new = os.fstat(self._fd).st_size == 0  # one syscall on the open file, no path lookups
-        self._buffer = bytearray(FILE_HEADER if new else b"")
+        self._buffer = bytearray()
         self.bytes_written = 0
+        self._fd: int | None = None
+        self._opening = opening
+        if opening is None:
+            self._attach(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640))
+
+    def _attach(self, fd: int) -> None:
+        self._fd = fd
+        if os.fstat(fd).st_size == 0:  # one syscall on the open file, no path lookups
+            self._buffer[0:0] = FILE_HEADER
+
+    def _ready(self, wait: bool) -> bool:
+        """True once the file is open; opens it here when the background open failed."""
+        if self._fd is not None:
+            return True
+        opening = self._opening
+        if opening is not None:
+            if not wait and not opening.done():
+                return False
+            self._opening = None
+            if opening.exception() is None:
+                self._attach(opening.result())
+                return True
+        self._attach(open_spool(self.path))  # OSError: the caller keeps the buffer
+        return True
 
     def append(self, kind: int, arrival: float, data: bytes) -> None:
         buf = self._buffer
@@ -78,18 +115,21 @@ class SpoolWriter:
     def append_event(self, arrival: float, event: dict[str, object]) -> None:
         self._buffer += encode_event(arrival, event)
 
-    def flush(self, fsync: bool = False) -> int:
-        """Write buffered records; returns bytes written.  Raises ``OSError`` (e.g.
-        ENOSPC) with the buffer kept, so a later flush can retry."""
-        if not self._buffer:
+    def flush(self, fsync: bool = False, *, wait: bool = False) -> int:
+        """Write buffered records; returns bytes written (0 while a background open runs,
+        unless ``wait``).  Raises ``OSError`` (e.g. ENOSPC) with the buffer kept, so a
+        later flush can retry."""
+        if not self._buffer or not self._ready(wait):
             return 0
+        fd = self._fd
+        assert fd is not None
         view = memoryview(self._buffer)
         total = 0
         try:
             while total < len(view):
                 chunk = view[total:]
                 try:
-                    total += os.write(self._fd, chunk)
+                    total += os.write(fd, chunk)
                 finally:
                     # an exception traceback may still reference the slice: release it
                     # explicitly, or the bytearray stays exported and cannot be resized
@@ -99,7 +139,7 @@ class SpoolWriter:
             del self._buffer[:total]
             self.bytes_written += total
         if fsync:
-            os.fsync(self._fd)
+            os.fsync(fd)
         return total
 
     @property
@@ -107,9 +147,12 @@ class SpoolWriter:
         return len(self._buffer)
 
     def close(self) -> None:
+        """Flush and close (waiting for a background open still running)."""
+        self._ready(wait=True)
         try:
             self.flush()
         finally:
+            assert self._fd is not None
             os.close(self._fd)
 
 

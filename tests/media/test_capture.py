@@ -282,7 +282,7 @@ def test_changes_hold_pause_mute_write_event_records(
         engine.apply(
             SessionSnapshot("r", {"call_id": "c1", "streams": [{"key": "1", "label": "1"}]})
         )
-        engine.flush()
+        engine.flush(wait=True)
         session = json.loads((tmp_path / "r" / "session.json").read_text())
         assert session == {
             "call_id": "c1",
@@ -340,13 +340,13 @@ def test_session_json_follows_the_flush_and_stop(
         engine.apply(SessionSnapshot("r", {"state": "confirmed"}))
         session = tmp_path / "r" / "session.json"
         assert not session.exists() and writes == []
-        engine.flush()  # the disk is full: nothing written, still pending
+        engine.flush(wait=True)  # the disk is full: nothing written, still pending
         assert not session.exists() and writes == []
-        engine.flush()
+        engine.flush(wait=True)
         assert writes == [{"state": "confirmed", "recording_id": "r"}]
-        engine.flush()  # nothing new: no write
+        engine.flush(wait=True)  # nothing new: no write
         engine.apply(SessionSnapshot("r", {"state": "confirmed"}))  # same content
-        engine.flush()
+        engine.flush(wait=True)
         assert len(writes) == 1
         engine.apply(SessionSnapshot("r", {"state": "updated"}))
         await engine.stop()  # not ended: the pending snapshot is written for recovery
@@ -499,21 +499,21 @@ def test_disk_full_keeps_buffer_and_recovers(
         for i in range(10):
             tx.sendto(rtp(i), ("127.0.0.1", port))
         await until(lambda: engine.stats("r")["1"].packets == 10)
-        engine.flush()
-        engine.flush()
+        engine.flush(wait=True)
+        engine.flush(wait=True)
         stats = engine.stats("r")["1"]
-        assert stats.flush_errors == 3 and stats.pending_bytes > 1000  # open + 2
+        assert stats.flush_errors == 2 and stats.pending_bytes > 1000
         for i in range(10, 40):  # the backlog passes the cap: later packets dropped
             tx.sendto(rtp(i), ("127.0.0.1", port))
         await until(lambda: engine.stats("r")["1"].packets == 40)
-        engine.flush()  # fails, over the cap: switch to dropping
+        engine.flush(wait=True)  # fails, over the cap: switch to dropping
         for i in range(40, 45):
             tx.sendto(rtp(i), ("127.0.0.1", port))
         await until(lambda: engine.stats("r")["1"].backlog_dropped == 5)
         disk.full = False
-        engine.flush()
+        engine.flush(wait=True)
         stats = engine.stats("r")["1"]
-        assert stats.pending_bytes == 0 and stats.flush_errors == 4
+        assert stats.pending_bytes == 0 and stats.flush_errors == 3
         tx.sendto(rtp(45), ("127.0.0.1", port))  # appends again after recovery
         await until(lambda: engine.stats("r")["1"].packets == 46)
         await engine.stop()
