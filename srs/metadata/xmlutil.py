@@ -8,6 +8,7 @@ names within that family and treats every other namespace as an extension.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 
 from lxml import etree
 
@@ -46,12 +47,24 @@ def elements(parent: etree._Element) -> Iterator[etree._Element]:
             yield child
 
 
+@lru_cache(maxsize=4096)
+def _core_key(tag: str) -> str | None:
+    """Lower-case local name of a core-namespace tag, ``None`` for any other namespace.
+    Cached per tag string: a document repeats a few dozen tags, and ``children`` is the
+    reader's inner loop (it ran these string splits for every child of every lookup)."""
+    if tag.startswith("{"):
+        ns, _, local = tag[1:].partition("}")
+        return local.lower() if ns in CORE_NAMESPACES else None
+    return tag.split(":")[-1].lower()
+
+
 def children(parent: etree._Element, *names: str) -> Iterator[etree._Element]:
     """Core-namespace children whose local name is one of ``names`` (case-insensitive)."""
     wanted = {name.lower() for name in names}
-    for child in elements(parent):
-        if is_core(child) and local_name(child).lower() in wanted:
-            yield child
+    for node in parent:
+        tag = node.tag
+        if isinstance(tag, str) and _core_key(tag) in wanted:
+            yield node
 
 
 def child(parent: etree._Element, *names: str) -> etree._Element | None:

@@ -11,8 +11,6 @@ vendor's description; tests use hand-written documents.
 
 from __future__ import annotations
 
-import re
-
 from lxml import etree
 
 from srs.metadata.dialect import DialectRegistry
@@ -21,7 +19,7 @@ from srs.metadata.xmlutil import elements
 from srs.plugins import hookimpl
 from srs_vendor_dialects._common import field_map, iter_named, vendor_section
 
-_MARKER = re.compile(rb"metaswitch|perimeta", re.IGNORECASE)
+_MARKERS = (b"metaswitch", b"perimeta")
 _DIRECTIONS = {
     "incoming": "inbound",
     "inbound": "inbound",
@@ -37,7 +35,10 @@ class MetaswitchDialect:
     name = "metaswitch"
 
     def recognise(self, root: etree._Element, raw: bytes) -> int:
-        return 50 if _MARKER.search(raw) else 0
+        # bytes.lower + two substring scans: a case-insensitive regex alternation over
+        # the whole document cost ~10x more, for every INVITE of every vendor
+        lowered = raw.lower()
+        return 50 if any(marker in lowered for marker in _MARKERS) else 0
 
     def normalise(self, root: etree._Element, raw: bytes, doc: MetadataDocument) -> None:
         section = vendor_section(doc, "metaswitch")
