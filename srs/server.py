@@ -498,7 +498,7 @@ class Server:
             ", ".join(f["path"] for f in out["result"].get("files", [])),
         )
         self._db(
-            self.repository.save_recording,
+            self.repository.store_recording,
             out["result"],
             out["snapshot"],
             latency_ms,

@@ -574,9 +574,22 @@ def _remove_files(recording: Recording) -> None:
 
 
 def _annotation_row(recording_id: str, tenant: str, now: datetime) -> dict[str, Any]:
-    """Every column of a new annotation row (a Core insert runs no Python defaults)."""
-    row = RecordingAnnotation(recording_id=recording_id, tenant_id=tenant, updated_at=now)
-    return {column.name: getattr(row, column.name) for column in _ANNOTATION_COLUMNS}
+    """Every column of a new annotation row (a Core insert runs no Python defaults):
+    the model's defaults, taken once from a template instead of validating a model per
+    claim.  The default lists are only read (serialised), never mutated."""
+    global _ANNOTATION_DEFAULTS
+    if _ANNOTATION_DEFAULTS is None:
+        template = RecordingAnnotation(recording_id="")
+        _ANNOTATION_DEFAULTS = {
+            column.name: getattr(template, column.name)
+            for column in RecordingAnnotation.__table__.columns  # type: ignore[attr-defined]
+        }
+    return {
+        **_ANNOTATION_DEFAULTS,
+        "recording_id": recording_id,
+        "tenant_id": tenant,
+        "updated_at": now,
+    }
 
 
-_ANNOTATION_COLUMNS = tuple(RecordingAnnotation.__table__.columns)  # type: ignore[attr-defined]
+_ANNOTATION_DEFAULTS: dict[str, Any] | None = None

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, case, func, literal, or_
+from sqlalchemy import ColumnElement, case, func, literal, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
 from srs.storage import snapshot as snap
-from srs.storage.columns import to_datetime
+from srs.storage.columns import UtcDateTime, to_datetime
 from srs.storage.database import Database
 from srs.storage.models import (
     MetadataVersion,
@@ -92,70 +92,84 @@ class Repository:
     def end_session(self, recording_id: str, reason: str, ended_at: object) -> bool:
         """Mark a session ended (``reason``: ``bye``, ``cancel``, ``session-timer``…).
 
-        Returns False when no such session was stored.
+        Returns False when no such session was stored.  One ``UPDATE`` (it runs once per
+        call on the database thread): the end time is kept when already known, the state
+        only advances.
         """
         when = to_datetime(ended_at)
+        now = datetime.now(UTC)
+        table = _TABLES["recording_session"]
+        statement = (
+            update(table)
+            .where(table.c.id == recording_id)
+            .values(
+                ended_at=when
+                if when is not None
+                else func.coalesce(table.c.ended_at, literal(now, type_=UtcDateTime())),
+                end_reason=reason,
+                state=case((table.c.state == "finalized", table.c.state), else_=literal("ended")),
+                updated_at=now,
+            )
+        )
         with self.db.writing() as session:
-            row = session.get(RecordingSession, recording_id)
-            if row is None:
-                return False
-            row.ended_at = when or row.ended_at or datetime.now(UTC)
-            row.end_reason = reason
-            row.state = _advance(row.state, "ended")
-            row.updated_at = datetime.now(UTC)
-            session.add(row)
-        return True
+            done = session.connection().execute(statement)
+        return bool(done.rowcount)
 
     def save_recording(
         self, result_json: Mapping[str, Any], snapshot: Mapping[str, Any], latency_ms: float
     ) -> Recording:
-        """Store a finalized recording (``FinalizeResult.to_json()``) and its stream stats.
+        """Store a finalized recording (``FinalizeResult.to_json()``) and its stream stats,
+        and return the stored row (:meth:`store_recording` without the read back)."""
+        self.store_recording(result_json, snapshot, latency_ms)
+        with self.db.session() as session:
+            recording = session.get(Recording, snap.recording_id(snapshot))
+            assert recording is not None  # just stored
+            return recording
+
+    def store_recording(
+        self, result_json: Mapping[str, Any], snapshot: Mapping[str, Any], latency_ms: float
+    ) -> None:
+        """Store a finalized recording and its stream stats (the server's path: once per
+        call, Core statements in one transaction).
 
         Also (re)writes the session from ``snapshot``, so a recording recovered from a spool
-        after a crash gets its session rows too.
+        after a crash gets its session rows too.  Stream label, participant and channel
+        already stored are kept: signaling knew better than finalize's guess.
         """
         rid = snap.recording_id(snapshot)
         write = _SnapshotRows.of(snapshot)
         values = snap.recording_fields(result_json, snapshot, latency_ms)
         stats = snap.stream_stats(result_json)
+        sessions = _TABLES["recording_session"]
         with self.db.writing() as session:
             self._write_snapshots(session, [write])
-            row = session.get(RecordingSession, rid)
-            assert row is not None  # just upserted in this transaction
-            row.state = _advance(row.state, "finalized")
-            if row.ended_at is None:
-                row.ended_at = values["ended_at"] or datetime.now(UTC)
+            connection = session.connection()
+            row = connection.execute(
+                select(sessions.c.started_at, sessions.c.ended_at).where(sessions.c.id == rid)
+            ).one()
+            ended = row.ended_at or values["ended_at"] or datetime.now(UTC)
+            connection.execute(
+                update(sessions)
+                .where(sessions.c.id == rid)
+                .values(state="finalized", ended_at=ended)
+            )
             values["started_at"] = values["started_at"] or row.started_at
-            values["ended_at"] = values["ended_at"] or row.ended_at
-            session.add(row)
-            streams = {s.key: s for s in _children(session, Stream, rid)}
-            for key, stat in stats.items():
-                stream = streams.get(key) or Stream(recording_id=rid, key=key)
-                for name, value in stat.items():
-                    if (
-                        name in ("label", "participant_id", "channel")
-                        and getattr(stream, name) is not None
-                    ):
-                        continue  # signaling knew better than finalize's guess
-                    setattr(stream, name, value)
-                session.add(stream)
-            recording = session.get(Recording, rid)
-            if recording is None:
-                recording = Recording(id=rid, **values)
-            else:
-                for name, value in values.items():
-                    setattr(recording, name, value)
-            session.add(recording)
-            session.flush()
-            session.refresh(recording)
-        return recording
+            values["ended_at"] = values["ended_at"] or ended
+            upserts = self._upserts_for()
+            for statement, rows in upserts.stream_stats(rid, stats):
+                connection.execute(statement, rows)
+            recording = _columns_of(Recording(id=rid, **values))
+            connection.execute(upserts.recording(), [recording])
+
+    def _upserts_for(self) -> _Upserts:
+        if self._upserts is None:
+            self._upserts = _Upserts(self.db.engine.dialect.name)
+        return self._upserts
 
     def _write_snapshots(self, session: Session, writes: Sequence[_SnapshotRows]) -> None:
         """Upsert with Core statements, a few per batch instead of ORM objects per row:
         the snapshot path runs once per SIP transaction, so its cost is call setup's."""
-        if self._upserts is None:
-            self._upserts = _Upserts(self.db.engine.dialect.name)
-        upserts = self._upserts
+        upserts = self._upserts_for()
         connection = session.connection()
         for batch in _rounds(writes):
             for statement, rows in upserts.statements(batch):
@@ -352,6 +366,13 @@ _TABLES = SQLModel.metadata.tables
 _SESSION_LATE_NULLS = ("ended_at", "end_reason")  # a late live snapshot must not reopen
 _PARTICIPANT_FIELDS = ("name", "aor", "number", "channel", "role")
 _STREAM_FIELDS = ("label", "index", "media", "participant_id", "channel")
+_SIGNALED = ("label", "participant_id", "channel")  # finalize only fills these when missing
+
+
+def _columns_of(row: SQLModel) -> dict[str, Any]:
+    """Every column value of a model instance (its Python-side defaults applied), for a
+    Core insert, which runs no Python defaults itself."""
+    return {c.name: getattr(row, c.name) for c in row.__table__.columns}  # type: ignore[attr-defined]
 
 
 class _Upserts:
@@ -368,6 +389,8 @@ class _Upserts:
         else:
             raise ValueError(f"unsupported database dialect for upserts: {dialect!r}")
         self._sessions: dict[tuple[str, ...], Any] = {}  # by the columns a snapshot sets
+        self._stats: dict[tuple[str, ...], Any] = {}  # by the statistics finalize reports
+        self._recording: Any = None
         self._children = (
             self._participants(),
             self._streams(),
@@ -424,6 +447,45 @@ class _Upserts:
         statement = self._insert(_TABLES["stream"])
         updates = {name: statement.excluded[name] for name in _STREAM_FIELDS}
         return statement.on_conflict_do_update(index_elements=["recording_id", "key"], set_=updates)
+
+    def stream_stats(
+        self, recording_id: str, stats: Mapping[str, Mapping[str, Any]]
+    ) -> list[tuple[Any, list[dict[str, Any]]]]:
+        """Finalize's per-stream statistics as upserts, one statement per set of columns."""
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for key, stat in stats.items():
+            row = _columns_of(Stream(recording_id=recording_id, key=key, **stat))
+            row.pop("id")
+            groups.setdefault(tuple(sorted(stat)), []).append(row)
+        out = []
+        for names, rows in groups.items():
+            if names not in self._stats:
+                self._stats[names] = self._stream_stats(names)
+            out.append((self._stats[names], rows))
+        return out
+
+    def _stream_stats(self, names: tuple[str, ...]) -> Any:
+        table = _TABLES["stream"]
+        statement = self._insert(table)
+        new = statement.excluded
+        updates = {
+            name: func.coalesce(table.c[name], new[name]) if name in _SIGNALED else new[name]
+            for name in names
+        }
+        return statement.on_conflict_do_update(index_elements=["recording_id", "key"], set_=updates)
+
+    def recording(self) -> Any:
+        """The recording row, replaced as a whole when finalized again (created_at kept)."""
+        if self._recording is None:
+            table = _TABLES["recording"]
+            statement = self._insert(table)
+            updates = {
+                c.name: statement.excluded[c.name]
+                for c in table.columns
+                if c.name not in ("id", "created_at")
+            }
+            self._recording = statement.on_conflict_do_update(index_elements=["id"], set_=updates)
+        return self._recording
 
     def _added(self, table: str, *keys: str) -> Any:
         statement = self._insert(_TABLES[table])
