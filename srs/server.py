@@ -20,7 +20,6 @@ import concurrent.futures
 import contextlib
 import json
 import logging
-import multiprocessing
 import os
 import signal
 import time
@@ -36,6 +35,7 @@ from srs.media.capture import CaptureEngine, FinishedRecording
 from srs.media.ports import UdpPortAllocator
 from srs.metadata.facts import CallFacts
 from srs.plugins.classification import CallClassification
+from srs.process_pool import ProcessPool
 from srs.sdp.answer import DEFAULT_CODECS
 from srs.session.plan import CodecSpec, MediaEvent, RecordingEnded, SessionSnapshot
 from srs.session.recording import Recorder, RecorderConfig
@@ -252,11 +252,7 @@ class Server:
         self._receiving_from: Address | None = None
         self._last_purge = 0.0
         self.db_executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="srs-db")
-        self.finalizers = concurrent.futures.ProcessPoolExecutor(
-            max_workers=config.recording.finalize_workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=lower_priority,
-        )
+        self.finalizers = ProcessPool(config.recording.finalize_workers, initializer=lower_priority)
         self._writes = DbWrites()
         self._db_busy = False
         self._db_closed = False
@@ -319,7 +315,7 @@ class Server:
         while self._pending and time.monotonic() < deadline:
             # a finished finalize or DB batch may queue the next one
             await asyncio.wait(self._pending, timeout=max(0.0, deadline - time.monotonic()))
-        self.finalizers.shutdown(wait=True, cancel_futures=False)
+        await self.finalizers.close()
         self._db_closed = True
         self.db_executor.submit(self._write_batch, self._writes.take())
         self.db_executor.shutdown(wait=True)
@@ -469,8 +465,7 @@ class Server:
         out_dir = Path(self.config.storage.recordings_dir) / time.strftime("%Y/%m/%d")
         out_dir.mkdir(parents=True, exist_ok=True)
         rec = self.config.recording
-        future = self.loop.run_in_executor(
-            self.finalizers,
+        future = self.finalizers.submit(
             finalize_job,
             str(spool_dir),
             str(out_dir),

@@ -136,6 +136,7 @@ class ReorderBuffer:
         self._ssrc: int | None = None
         self._retired: dict[int, int] = {}  # replaced SSRC -> its highest sequence number
         self._held: dict[int, _Held] = {}
+        self._held_min = 0  # lowest key of ``_held`` while ``_next`` is None
         self._next: int | None = None  # next extended seq to release; None until started
         self._highest = 0
         self._first_released: int | None = None
@@ -204,7 +205,7 @@ class ReorderBuffer:
             return out
         ext = self._highest + seq_diff(seq, self._highest & 0xFFFF)
         held.ext_seq = ext
-        floor = self._next if self._next is not None else min(self._held, default=ext)
+        floor = self._next if self._next is not None else (self._held_min if self._held else ext)
         if ext > self._highest + MAX_DROPOUT or ext < floor - MAX_MISORDER:
             self._on_jump(held, out)
             return out
@@ -275,9 +276,13 @@ class ReorderBuffer:
     def _hold(self, held: _Held, out: list[Released]) -> None:
         self._held[held.ext_seq] = held
         if self._next is None:
+            # until the first release nothing leaves ``_held`` (``_start_run`` empties
+            # it), so its minimum is kept here instead of a ``min()`` per packet
+            if len(self._held) == 1 or held.ext_seq < self._held_min:
+                self._held_min = held.ext_seq
             if len(self._held) < self.window:
                 return
-            self._next = min(self._held)
+            self._next = self._held_min
         self._release_ready(out)
 
     def _release_ready(self, out: list[Released]) -> None:

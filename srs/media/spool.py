@@ -163,8 +163,16 @@ def iter_records(path: Path) -> Iterator[SpoolRecord]:
 
 
 def iter_records_bytes(data: bytes) -> Iterator[SpoolRecord]:
+    for kind, arrival, start, end in iter_records_spans(data):
+        yield SpoolRecord(kind, arrival, data[start:end])
+
+
+def iter_records_spans(data: bytes) -> list[tuple[int, float, int, int]]:
+    """``(kind, arrival, start, end)`` of every complete record, ``data[start:end]`` its
+    body: finalize's bulk reader, which slices only the bodies it needs (no record objects,
+    no generator).  Raises ``SpoolError`` at once for a file that is not a spool."""
     if len(data) < len(FILE_HEADER) and FILE_HEADER.startswith(data):
-        return  # killed before (or while) the file header was first written
+        return []  # killed before (or while) the file header was first written
     if not data.startswith(MAGIC):
         raise SpoolError(f"not a spool file: starts with {data[:4]!r}, expected {MAGIC!r}")
     if len(data) < len(FILE_HEADER) or data[4] != VERSION:
@@ -172,10 +180,14 @@ def iter_records_bytes(data: bytes) -> Iterator[SpoolRecord]:
     offset = len(FILE_HEADER)
     size = RECORD_HEADER.size
     end = len(data)
+    unpack = RECORD_HEADER.unpack_from
+    spans: list[tuple[int, float, int, int]] = []
+    append = spans.append
     while offset + size <= end:
-        kind, length, arrival = RECORD_HEADER.unpack_from(data, offset)
+        kind, length, arrival = unpack(data, offset)
         start = offset + size
-        if start + length > end:
-            return
-        yield SpoolRecord(kind, arrival, data[start : start + length])
         offset = start + length
+        if offset > end:
+            break
+        append((kind, arrival, start, offset))
+    return spans
