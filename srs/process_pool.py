@@ -187,18 +187,27 @@ class ProcessPool:
             worker.jobs.append(job)
 
     def _on_readable(self, worker: _Worker) -> None:
-        try:
-            ok, value = worker.conn.recv()
-        except (EOFError, OSError):
-            self._replace(worker)
-            return
-        if worker.jobs:
-            job = worker.jobs.popleft()
-            if not job.future.done():
-                if ok:
-                    job.future.set_result(value)
-                else:
-                    job.future.set_exception(value)
+        """Take every result the worker has sent (one per loop iteration would cap the
+        pool at a result per worker per iteration, and a busy iteration is tens of ms)."""
+        while True:
+            try:
+                ok, value = worker.conn.recv()
+            except (EOFError, OSError):
+                self._replace(worker)
+                return
+            if worker.jobs:
+                job = worker.jobs.popleft()
+                if not job.future.done():
+                    if ok:
+                        job.future.set_result(value)
+                    else:
+                        job.future.set_exception(value)
+            try:
+                more = worker.conn.poll(0)
+            except (EOFError, OSError):
+                more = False
+            if not more:
+                break
         self._dispatch()
 
     def _replace(self, worker: _Worker) -> None:
