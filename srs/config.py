@@ -144,6 +144,7 @@ class SipConfig:
     min_se: int = _setting(90, _at_least(90))
     max_sessions: int = _setting(1000, _at_least(1))
     retry_after: int = _setting(5, _non_negative)
+    overload_lag_ms: int = _setting(500, _non_negative)
     user_agent: str = _setting(f"srs/{__version__}")
     max_message_size: int = _setting(65535, _at_least(1024))
     tcp_idle_timeout: float = _setting(600.0, _positive)

@@ -34,6 +34,7 @@ from srs.gc_policy import tune_for_serving
 from srs.media.capture import CaptureEngine, FinishedRecording
 from srs.media.ports import UdpPortAllocator
 from srs.metadata.facts import CallFacts
+from srs.overload import LagMonitor
 from srs.plugins.classification import CallClassification
 from srs.process_pool import ProcessPool
 from srs.sdp.answer import DEFAULT_CODECS
@@ -120,6 +121,9 @@ def lower_priority() -> None:
     that on a busy box capture wins and finalizing (WAV/Opus encoding) backs off."""
     with contextlib.suppress(OSError):
         os.nice(10)
+
+
+_LAG_PROBE_INTERVAL = 0.05  # s between event-loop lag samples (srs.overload)
 
 
 class DbWrites:
@@ -212,6 +216,9 @@ class Server:
             fsync=media.fsync,
         )
         self.ports = DeferredRelease(self.allocator)
+        lag_ms = config.sip.overload_lag_ms
+        self.lag = LagMonitor(threshold=lag_ms / 1000) if lag_ms else None
+        self._lag_handle: asyncio.TimerHandle | None = None
         self.recorder = Recorder(
             self.ports,
             codecs=_codecs_from_config(media.codecs),
@@ -224,6 +231,7 @@ class Server:
             ),
             classify=self._classify if self.plugins is not None else None,
             enrich_facts=self._enrich_facts if self.plugins is not None else None,
+            overloaded=self.lag.reason if self.lag is not None else None,
         )
         sip = config.sip
         addresses: dict[str, tuple[str, int]] = {}
@@ -289,6 +297,8 @@ class Server:
         self._recover_spools()
         if self.config.http.enabled:
             await self._start_http()
+        if self.lag is not None:  # from here on: start-up work is not lag
+            self._lag_probe(self.loop.time() + _LAG_PROBE_INTERVAL)
         self._notify("srs_server_started", server=self)
         log.info(
             "srs listening: %s; http %s",
@@ -303,6 +313,8 @@ class Server:
             self._timer.cancel()
         if self._tick_handle is not None:
             self._tick_handle.cancel()
+        if self._lag_handle is not None:
+            self._lag_handle.cancel()
         if self._http is not None:
             self._http.should_exit = True
             if self._http_task is not None:
@@ -374,6 +386,20 @@ class Server:
         self._timer_at = at
         if at is not None:
             self._timer = self.loop.call_later(max(0.0, at - time.time()), self._on_timer)
+
+    def _lag_probe(self, due: float) -> None:
+        """Measure how late this timer ran (srs.overload), then schedule the next one."""
+        assert self.loop is not None and self.lag is not None
+        now = self.loop.time()
+        was = self.lag.overloaded
+        self.lag.observe(now - due)
+        if self.lag.overloaded != was:
+            if self.lag.overloaded:
+                log.warning("%s: answering new sessions 503 until it catches up", self.lag.reason())
+            else:
+                log.warning("event loop caught up: accepting new sessions again")
+        nxt = now + _LAG_PROBE_INTERVAL
+        self._lag_handle = self.loop.call_at(nxt, self._lag_probe, nxt)
 
     def _tick(self) -> None:
         """Once a second: plugins with sans-IO cores run their own timers (never per packet)."""

@@ -380,6 +380,7 @@ class Recorder:
     the legs of a group share one recording id, and the group's recording ends when its
     legs ended and either every expected leg came or the wait ran out (``handle_timer``).
     ``enrich_facts`` (``srs_enrich_call_facts``) runs on every snapshot's facts.
+    ``overloaded`` (the server's loop-lag monitor) names a reason to refuse new sessions.
     """
 
     def __init__(
@@ -394,8 +395,10 @@ class Recorder:
         metadata: Callable[[], MetadataLink] = MetadataLink,
         classify: Classifier | None = None,
         enrich_facts: FactsEnricher | None = None,
+        overloaded: Callable[[], str | None] | None = None,
     ) -> None:
         self._ports = ports
+        self._overloaded = overloaded
         self._codecs = tuple(codecs)
         self.config = config or RecorderConfig()
         self._new_id = new_id
@@ -439,6 +442,11 @@ class Recorder:
                 503,
                 warning=f"session limit reached (max_sessions={limit})",
                 headers=[("Retry-After", str(self.config.retry_after))],
+            )
+        reason = self._overloaded() if self._overloaded is not None else None
+        if reason is not None:  # the calls being recorded come first (srs.overload)
+            return Decision(
+                503, warning=reason, headers=[("Retry-After", str(self.config.retry_after))]
             )
         return None
 

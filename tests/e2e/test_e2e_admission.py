@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,14 @@ TRANSPORTS = ["udp", "tcp"]
 @pytest.fixture(scope="module")
 def one_session_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SrsServer]:
     server = e2e_server(tmp_path_factory.mktemp("srs-max1"), sip={"max_sessions": 1})
+    with running(server):
+        yield server
+
+
+@pytest.fixture(scope="module")
+def lag_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SrsServer]:
+    """Sheds new sessions while its event loop runs more than 100 ms late."""
+    server = e2e_server(tmp_path_factory.mktemp("srs-lag"), sip={"overload_lag_ms": 100})
     with running(server):
         yield server
 
@@ -59,6 +68,31 @@ def test_overload_503_while_one_call_records(
     check_participants(rec)
     check_two_tones(server, rec, sent.media_duration)
     assert rec["completeness"] == 1.0, rec
+
+
+def test_late_event_loop_sheds_new_sessions_then_recovers(
+    lag_server: SrsServer, logroot: Path
+) -> None:
+    """srs frozen for 1 s (SIGSTOP: what a loop stuck behind a burst looks like): the
+    INVITE that waited answers 503 + Retry-After (SIPp's expect-503 scenario), the log
+    says why, and once the loop has caught up a call is recorded again."""
+    server = lag_server
+    refused = sipp(SCENARIOS / "uac-siprec-expect-503.xml", server, "udp", logroot)
+    server.process.send_signal(signal.SIGSTOP)
+    try:
+        refused.start()
+        time.sleep(1.0)
+    finally:
+        server.process.send_signal(signal.SIGCONT)
+    refused.check()
+    assert "answering new sessions 503" in server.log_text()
+    deadline = time.monotonic() + 10
+    while "accepting new sessions again" not in server.log_text():
+        assert time.monotonic() < deadline, "srs did not leave overload"
+        time.sleep(0.05)
+    accepted = sipp(SCENARIOS / "uac-siprec-basic.xml", server, "udp", logroot).start()
+    accepted.check()
+    assert server.wait_recording(accepted.call_id)["completeness"] == 1.0
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
