@@ -19,13 +19,16 @@ from dataclasses import dataclass, field
 @dataclass
 class LagMonitor:
     """Smoothed loop lag with hysteresis: overloaded above ``threshold`` seconds, back
-    to normal once under half of it (so admission does not flap call by call)."""
+    to normal once under half of it and at least ``hold`` seconds after it began (so
+    admission does not flap call by call; SRCs retry after Retry-After anyway)."""
 
     threshold: float
     smoothing: float = 0.3  # weight of the newest sample in the moving average
+    hold: float = 2.0
     lag: float = field(default=0.0, init=False)
     overloaded: bool = field(default=False, init=False)
     episodes: int = field(default=0, init=False)  # times it went overloaded
+    since: float = field(default=0.0, init=False)  # when the current episode began
 
     def __post_init__(self) -> None:
         if self.threshold <= 0:
@@ -33,13 +36,14 @@ class LagMonitor:
         if not 0 < self.smoothing <= 1:
             raise ValueError("smoothing must be in (0, 1]")
 
-    def observe(self, lag: float) -> None:
-        """One sample: how many seconds after its due time the timer ran."""
+    def observe(self, lag: float, now: float) -> None:
+        """One sample at ``now``: how many seconds after its due time the timer ran."""
         self.lag += self.smoothing * (max(0.0, lag) - self.lag)
         if not self.overloaded and self.lag > self.threshold:
             self.overloaded = True
             self.episodes += 1
-        elif self.overloaded and self.lag < self.threshold / 2:
+            self.since = now
+        elif self.overloaded and self.lag < self.threshold / 2 and now - self.since >= self.hold:
             self.overloaded = False
 
     def reason(self) -> str | None:

@@ -392,7 +392,7 @@ class Server:
         assert self.loop is not None and self.lag is not None
         now = self.loop.time()
         was = self.lag.overloaded
-        self.lag.observe(now - due)
+        self.lag.observe(now - due, now)
         if self.lag.overloaded != was:
             if self.lag.overloaded:
                 log.warning("%s: answering new sessions 503 until it catches up", self.lag.reason())

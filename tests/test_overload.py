@@ -13,32 +13,34 @@ from srs.sip.message import SipRequest
 from srs.testing import FakePorts
 
 
-def test_enters_above_threshold_and_leaves_below_half() -> None:
-    monitor = LagMonitor(threshold=0.1, smoothing=1.0)
-    monitor.observe(0.05)
+def test_enters_above_threshold_and_leaves_below_half_after_the_hold() -> None:
+    monitor = LagMonitor(threshold=0.1, smoothing=1.0, hold=2.0)
+    monitor.observe(0.05, 10.0)
     assert not monitor.overloaded and monitor.reason() is None
-    monitor.observe(0.3)
+    monitor.observe(0.3, 10.1)
     assert monitor.overloaded and monitor.reason() == "overloaded: event loop 300 ms late"
-    monitor.observe(0.06)  # under the threshold but not under half of it: still shedding
+    monitor.observe(0.06, 13.0)  # under the threshold but not under half of it
     assert monitor.overloaded
-    monitor.observe(0.04)
+    monitor.observe(0.01, 11.0)  # caught up, but within the hold: still shedding
+    assert monitor.overloaded
+    monitor.observe(0.04, 12.1)
     assert not monitor.overloaded and monitor.episodes == 1
 
 
 def test_one_late_tick_does_not_shed_calls() -> None:
     monitor = LagMonitor(threshold=0.25)
-    monitor.observe(0.5)  # a single 500 ms hiccup: smoothed to 150 ms
+    monitor.observe(0.5, 1.0)  # a single 500 ms hiccup: smoothed to 150 ms
     assert not monitor.overloaded
-    for _ in range(5):
-        monitor.observe(0.5)
+    for i in range(5):
+        monitor.observe(0.5, 1.1 + i / 10)
     assert monitor.overloaded
 
 
 @given(st.lists(st.floats(min_value=-1.0, max_value=10.0), max_size=50))
 def test_lag_stays_within_the_samples(samples: list[float]) -> None:
     monitor = LagMonitor(threshold=0.2)
-    for sample in samples:
-        monitor.observe(sample)
+    for i, sample in enumerate(samples):
+        monitor.observe(sample, i * 0.05)
         assert 0.0 <= monitor.lag <= max([0.0, *samples])
         assert monitor.overloaded == (monitor.reason() is not None)
 
@@ -57,7 +59,7 @@ def test_recorder_answers_503_with_retry_after_while_overloaded() -> None:
     )
     request = SipRequest("INVITE", "sip:srs@127.0.0.1", Headers())
     assert recorder.can_accept_session(request, 0.0) is None
-    monitor.observe(0.4)
+    monitor.observe(0.4, 1.0)
     refused = recorder.can_accept_session(request, 0.0)
     assert refused is not None and refused.status == 503
     assert refused.warning == "overloaded: event loop 400 ms late"
