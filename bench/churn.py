@@ -108,21 +108,7 @@ def _start_srs(workdir: Path, args: argparse.Namespace) -> tuple[subprocess.Pope
     # Room for the long-held calls plus ~5 s of churn calls (late finalizes, slow BYEs).
     calls = args.base + math.ceil(args.rate * (args.hold + 5))
     cfg = run._config(workdir, sip_port, http_port, args.port_min, calls, False)
-    log_path = workdir / "srs.log"
-    with open(log_path, "wb") as log:
-        srs = subprocess.Popen(
-            [sys.executable, "-m", "srs", "serve", "--config", str(cfg)],
-            cwd=workdir,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    run._wait_for(
-        lambda: "srs listening" in run._read(log_path) or srs.poll() is not None,
-        60,
-        "srs to listen",
-    )
-    if srs.poll() is not None:
-        raise RuntimeError(f"srs exited at start:\n{run._read(log_path)[-2000:]}")
+    srs = run.start_srs(workdir, cfg)
     return srs, sip_port
 
 
@@ -238,7 +224,7 @@ def run_churn(
             spy.wait(60)
         tail.poll()
         result.answered = tail.calls
-        result.sipp = loadgen.parse_stat_csv(run._read(churn_load.stat_file(churn_log)))
+        result.sipp = loadgen.parse_stat_csv(run._read(loadgen.stat_file(churn_log)))
         result.attempted = result.sipp.get("OutgoingCall", 0)
         result.setup_ms = loadgen.parse_rtt_csv(run._read(churn_load.rtt_file(workdir, churn.pid)))
 

@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import loadgen  # bench/ is on sys.path (the scripts and tests/bench put it there)
+
 BENCH = Path(__file__).resolve().parent
 OUT = BENCH / "out"
 SCENARIO = BENCH / "siprec-churn.xml"
@@ -47,52 +49,18 @@ def sipp_churn_command(
     ports_log: Path,
 ) -> list[str]:
     """SIPp making ``rate`` calls/s for ``seconds``, each held ``hold`` s then hung up."""
-    calls = int(rate * seconds)
-    return [
-        "sipp",
-        "-sf",
-        str(SCENARIO),
-        f"{target[0]}:{target[1]}",
-        "-i",
-        "127.0.0.1",
-        "-mi",
-        "127.0.0.1",
-        "-p",
-        str(local_port),
-        "-t",
-        "u1",
-        "-m",
-        str(calls),
-        "-l",
-        str(churn_limit(rate, hold)),
-        "-r",
-        f"{rate:g}",
-        "-d",
-        str(int(hold * 1000)),
-        "-recv_timeout",
-        "30000",
-        "-nostdin",
-        "-trace_logs",
-        "-log_file",
-        str(ports_log),
-        "-trace_rtt",
-        "-rtt_freq",
-        "1",
-        "-trace_stat",
-        "-stf",
-        str(stat_file(ports_log)),
-        "-fd",
-        "1",
-        "-trace_err",
-        "-error_file",
-        str(ports_log.with_name(ports_log.stem + "-errors.log")),
-        "-timeout",
-        f"{int(seconds + hold) + 180}s",
-    ]
-
-
-def stat_file(ports_log: Path) -> Path:
-    return ports_log.with_name(ports_log.stem + "-stat.csv")
+    return loadgen.sipp_argv(
+        SCENARIO,
+        target,
+        local_port,
+        calls=int(rate * seconds),
+        limit=churn_limit(rate, hold),
+        rate=rate,
+        ports_log=ports_log,
+        error_file=ports_log.with_name(ports_log.stem + "-errors.log"),
+        timeout_s=int(seconds + hold) + 180,
+        extra=("-d", str(int(hold * 1000)), "-recv_timeout", "30000"),
+    )
 
 
 def rtt_file(workdir: Path, pid: int) -> Path:

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from churn_load import Loss
-from report import markers, percentile
+from report import fmt_ms, markers, percentile
 
 SETUP_P50_TARGET_MS = 20.0  # issue #5: median INVITE -> 200 under 20 ms
 FINALIZE_P95_TARGET_MS = 1000.0  # issue #5: BYE -> playable file and row under 1 s, p95
@@ -79,10 +79,6 @@ class ChurnResult:
         for name in ("sessions", "answered_pct", "cpu_pct", "sink_cpu_pct", "rss_per_session_kb"):
             data[name] = getattr(self, name)
         return data
-
-
-def fmt_ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:.0f}"
 
 
 def spread(values: list[float], qs: tuple[float, ...]) -> str:

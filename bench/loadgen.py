@@ -39,20 +39,26 @@ def free_port(kind: int = socket.SOCK_DGRAM) -> int:
 # --- SIPp ---------------------------------------------------------------------------
 
 
-def sipp_command(
+def sipp_argv(
+    scenario: Path,
     target: tuple[str, int],
     local_port: int,
+    *,
     calls: int,
+    limit: int,
     rate: float,
-    hold_ms: int,
     ports_log: Path,
+    error_file: Path,
+    timeout_s: int,
+    extra: tuple[str, ...] = (),
 ) -> list[str]:
-    """SIPp as bench/run.py runs it: ``calls`` calls at ``rate``/s; each lasts until
-    :func:`hang_up` sends its INFO, or ``hold_ms`` at most."""
+    """A SIPp UAC load run over UDP on 127.0.0.1 with the traces every bench reads: the
+    ``<log>`` ports file, per-call rtd (``-trace_rtt``), the stat CSV beside the ports log
+    (:func:`stat_file`) and the errors file."""
     return [
         "sipp",
         "-sf",
-        str(SCENARIO),
+        str(scenario),
         f"{target[0]}:{target[1]}",
         "-i",
         "127.0.0.1",
@@ -65,11 +71,10 @@ def sipp_command(
         "-m",
         str(calls),
         "-l",
-        str(calls),
+        str(limit),
         "-r",
         f"{rate:g}",
-        "-recv_timeout",
-        str(hold_ms),
+        *extra,
         "-nostdin",
         "-trace_logs",
         "-log_file",
@@ -79,15 +84,44 @@ def sipp_command(
         "1",
         "-trace_stat",
         "-stf",
-        str(ports_log.with_name(ports_log.stem + "-stat.csv")),
+        str(stat_file(ports_log)),
         "-fd",
         "1",
         "-trace_err",
         "-error_file",
-        str(ports_log.with_name("sipp-errors.log")),
+        str(error_file),
         "-timeout",
-        f"{hold_ms // 1000 + calls // max(int(rate), 1) + 120}s",
+        f"{timeout_s}s",
     ]
+
+
+def stat_file(ports_log: Path) -> Path:
+    """SIPp's ``-stf`` CSV of a run whose ports log is ``ports_log``."""
+    return ports_log.with_name(ports_log.stem + "-stat.csv")
+
+
+def sipp_command(
+    target: tuple[str, int],
+    local_port: int,
+    calls: int,
+    rate: float,
+    hold_ms: int,
+    ports_log: Path,
+) -> list[str]:
+    """SIPp as bench/run.py runs it: ``calls`` calls at ``rate``/s; each lasts until
+    :func:`hang_up` sends its INFO, or ``hold_ms`` at most."""
+    return sipp_argv(
+        SCENARIO,
+        target,
+        local_port,
+        calls=calls,
+        limit=calls,
+        rate=rate,
+        ports_log=ports_log,
+        error_file=ports_log.with_name("sipp-errors.log"),
+        timeout_s=hold_ms // 1000 + calls // max(int(rate), 1) + 120,
+        extra=("-recv_timeout", str(hold_ms)),
+    )
 
 
 def info_request(call_id: str, sipp_port: int, local_port: int, seq: int) -> bytes:

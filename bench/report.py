@@ -111,7 +111,8 @@ class LevelResult:
         return data
 
 
-def _ms(value: float | None) -> str:
+def fmt_ms(value: float | None) -> str:
+    """Whole milliseconds, ``-`` for no value."""
     return "-" if value is None else f"{value:.0f}"
 
 
@@ -135,8 +136,8 @@ def summary_table(results: list[LevelResult]) -> str:
             f"| {r.established}/{r.calls} | {r.rate:g} | {r.pps:,.0f} | {r.cpu_pct:.1f} "
             f"| {r.cpu_per_call_second:.5f} | {r.rss_per_call_kb:.0f} "
             f"| {r.loss_pct:.3f} | {r.socket_drops} "
-            f"| {_ms(percentile(r.setup_ms, 50))} / {_ms(percentile(r.setup_ms, 95))} "
-            f"| {_ms(percentile(r.finalize_ms, 50))} / {_ms(percentile(r.finalize_ms, 95))} "
+            f"| {fmt_ms(percentile(r.setup_ms, 50))} / {fmt_ms(percentile(r.setup_ms, 95))} "
+            f"| {fmt_ms(percentile(r.finalize_ms, 50))} / {fmt_ms(percentile(r.finalize_ms, 95))} "
             f"| {_pct(r.baseline('c'))} | {_pct(r.baseline('python'))} |"
         )
     return "\n".join(rows)
@@ -158,7 +159,7 @@ def detail_table(results: list[LevelResult]) -> str:
             f"| {100 * r.sender_cpu_s / r.seconds if r.seconds else 0:.1f} | {r.late_slots} "
             f"| {r.rss_before_kb / 1024:.1f} / {r.rss_during_kb / 1024:.1f} "
             f"| {r.sip_drops} | {1000 * r.setup_cpu_s / r.established if r.established else 0:.2f} "
-            f"| {r.settle_s:.1f} | {r.finalized} | {_ms(max(r.finalize_ms, default=None))} "
+            f"| {r.settle_s:.1f} | {r.finalized} | {fmt_ms(max(r.finalize_ms, default=None))} "
             f"| {r.finalize_workers_cpu_s:.1f} "
             f"| {r.sipp.get('FailedCall', '-')} / {r.sipp.get('Retransmissions', '-')} "
             f"| {r.load_average:.1f} |"

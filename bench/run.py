@@ -169,6 +169,31 @@ def _read(path: Path) -> str:
     return path.read_text(errors="replace") if path.exists() else ""
 
 
+def start_srs(workdir: Path, cfg: Path) -> subprocess.Popen[bytes]:
+    """``srs serve --config cfg`` in ``workdir``, logging to ``srs.log``; returns once it
+    listens (stopped again and ``RuntimeError`` if it exits or never listens)."""
+    log_path = workdir / "srs.log"
+    with open(log_path, "wb") as log:
+        srs = subprocess.Popen(
+            [sys.executable, "-m", "srs", "serve", "--config", str(cfg)],
+            cwd=workdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_for(
+            lambda: "srs listening" in _read(log_path) or srs.poll() is not None,
+            60,
+            "srs to listen",
+        )
+    except BaseException:
+        _stop(srs)
+        raise
+    if srs.poll() is not None:
+        raise RuntimeError(f"srs exited at start:\n{_read(log_path)[-2000:]}")
+    return srs
+
+
 def _stop(proc: subprocess.Popen[bytes] | subprocess.Popen[str], timeout: float = 30) -> None:
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
@@ -187,25 +212,11 @@ def run_level(
     http_port = loadgen.free_port(loadgen.socket.SOCK_STREAM)
     cfg = _config(workdir, sip_port, http_port, args.port_min, calls, args.http)
     db = workdir / "data" / "srs.db"
-    log_path = workdir / "srs.log"
-    with open(log_path, "wb") as log:
-        srs = subprocess.Popen(
-            [sys.executable, "-m", "srs", "serve", "--config", str(cfg)],
-            cwd=workdir,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    srs = start_srs(workdir, cfg)
     pid = srs.pid
     ports: list[int] = []
     blast_out: loadgen.BlastResult | None = None
     try:
-        _wait_for(
-            lambda: "srs listening" in _read(log_path) or srs.poll() is not None,
-            60,
-            "srs to listen",
-        )
-        if srs.poll() is not None:
-            raise RuntimeError(f"srs exited at start:\n{_read(log_path)[-2000:]}")
         # Warm-up: first INVITE imports, first finalize spawns the worker processes.
         warm = _run_sipp(workdir, sip_port, WARMUP_CALLS, 10, 60_000, "warmup")
         _wait_for(lambda: len(warm.answered()) >= WARMUP_CALLS, 60, "warm-up calls")
