@@ -7,7 +7,6 @@ socket: drops are tracked per socket inode, sampled while the run goes on."""
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -23,12 +22,8 @@ SSRC_CHURN_CALLS = 0x52508000  # churn calls (bench/udp_sink counts SSRCs 0x5250
 
 
 def build_sender(gcc: str = "gcc") -> Path:
-    """Compile bench/rtp_churn.c into bench/out/ when missing or older than its source."""
-    OUT.mkdir(exist_ok=True)
-    src, exe = BENCH / "rtp_churn.c", OUT / "rtp_churn"
-    if not exe.exists() or exe.stat().st_mtime < src.stat().st_mtime:
-        subprocess.run([gcc, "-O2", "-Wall", "-Wextra", "-o", str(exe), str(src)], check=True)
-    return exe
+    """Compile bench/rtp_churn.c into bench/out/ (see :func:`loadgen.build_native`)."""
+    return loadgen.build_native(gcc, ("rtp_churn",))["rtp_churn"]
 
 
 # --- SIPp -----------------------------------------------------------------------------

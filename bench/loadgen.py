@@ -16,13 +16,16 @@ SCENARIO = BENCH / "siprec-load.xml"
 NATIVE = ("rtp_blast", "udp_sink")
 
 
-def build_native(gcc: str = "gcc") -> dict[str, Path]:
-    """Compile bench/*.c into bench/out/ when the binary is missing or older than its source."""
+def build_native(gcc: str = "gcc", names: tuple[str, ...] = NATIVE) -> dict[str, Path]:
+    """Compile bench/<name>.c into bench/out/ when the binary is missing or older than its
+    source or the header the senders share (bench/rtp_pace.h)."""
     OUT.mkdir(exist_ok=True)
+    header = BENCH / "rtp_pace.h"
     built = {}
-    for name in NATIVE:
+    for name in names:
         src, exe = BENCH / f"{name}.c", OUT / name
-        if not exe.exists() or exe.stat().st_mtime < src.stat().st_mtime:
+        newest = max(src.stat().st_mtime, header.stat().st_mtime)
+        if not exe.exists() or exe.stat().st_mtime < newest:
             subprocess.run([gcc, "-O2", "-Wall", "-Wextra", "-o", str(exe), str(src)], check=True)
         built[name] = exe
     return built

@@ -25,17 +25,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rtp_pace.h"
+
 #define MAX_STREAMS 65536
 #define BATCH 1024
 
-static volatile sig_atomic_t stop_flag = 0;
-static void on_signal(int sig) { (void)sig; stop_flag = 1; }
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 int main(int argc, char **argv) {
     if (argc < 3) {
@@ -82,12 +76,8 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    if (fd < 0) { perror("socket"); return 2; }
-    int sndbuf = 4 << 20;
-    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-    signal(SIGTERM, on_signal);
-    signal(SIGINT, on_signal);
+    int fd = open_sender();
+    if (fd < 0) return 2;
 
     unsigned long sent = 0, errors = 0, late = 0;
     double start = now_s();
@@ -95,16 +85,7 @@ int main(int argc, char **argv) {
     struct timespec base;
     clock_gettime(CLOCK_MONOTONIC, &base);
     for (long slot = 0; slot < total_slots && !stop_flag; slot++) {
-        struct timespec due = base;
-        due.tv_sec += slot / 1000;
-        due.tv_nsec += (slot % 1000) * 1000000L;
-        if (due.tv_nsec >= 1000000000L) { due.tv_sec++; due.tv_nsec -= 1000000000L; }
-        struct timespec cur;
-        clock_gettime(CLOCK_MONOTONIC, &cur);
-        if (cur.tv_sec > due.tv_sec || (cur.tv_sec == due.tv_sec && cur.tv_nsec > due.tv_nsec + 1000000L))
-            late++;  /* more than a slot behind: we catch up without sleeping */
-        else
-            clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, NULL);
+        late += wait_slot(&base, slot); /* late: more than a slot behind, caught up */
         int phase = (int)(slot % period_ms);
         int b = 0;
         for (int k = phase; k < n; k += period_ms) {

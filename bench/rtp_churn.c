@@ -29,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rtp_pace.h"
+
 #define BATCH 1024
 #define PERIOD_MS 20      /* 50 packets/s */
 #define PAYLOAD 160       /* 20 ms of PCMU */
@@ -52,8 +54,6 @@ struct source {
     size_t used;
 };
 
-static volatile sig_atomic_t stop_flag = 0;
-static void on_signal(int sig) { (void)sig; stop_flag = 1; }
 
 static struct stream *streams;
 static size_t n_streams, cap_streams;
@@ -121,12 +121,6 @@ static void poll_source(struct source *src, long slot) {
     }
 }
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 int main(int argc, char **argv) {
     if (argc < 5 || (argc - 2) % 3 != 0 || (argc - 2) / 3 > MAX_SOURCES) {
         fprintf(stderr, "usage: %s MAX_SECONDS LOG HOLD SSRC_BASE [LOG HOLD SSRC_BASE ...]\n",
@@ -153,12 +147,8 @@ int main(int argc, char **argv) {
         for (int i = 0; i < PAYLOAD; i++) /* a quiet 1 kHz-ish square wave in mu-law */
             pkts[b][12 + i] = (i / 4) % 2 ? 0x9f : 0x1f;
     }
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    if (fd < 0) { perror("socket"); return 2; }
-    int sndbuf = 4 << 20;
-    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-    signal(SIGTERM, on_signal);
-    signal(SIGINT, on_signal);
+    int fd = open_sender();
+    if (fd < 0) return 2;
 
     unsigned long sent = 0, errors = 0, late = 0;
     double start = now_s();
@@ -166,17 +156,7 @@ int main(int argc, char **argv) {
     struct timespec base;
     clock_gettime(CLOCK_MONOTONIC, &base);
     for (long slot = 0; slot < total_slots && !stop_flag; slot++) {
-        struct timespec due = base;
-        due.tv_sec += slot / 1000;
-        due.tv_nsec += (slot % 1000) * 1000000L;
-        if (due.tv_nsec >= 1000000000L) { due.tv_sec++; due.tv_nsec -= 1000000000L; }
-        struct timespec cur;
-        clock_gettime(CLOCK_MONOTONIC, &cur);
-        if (cur.tv_sec > due.tv_sec ||
-            (cur.tv_sec == due.tv_sec && cur.tv_nsec > due.tv_nsec + 1000000L))
-            late++; /* more than a slot behind: catch up without sleeping */
-        else
-            clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, NULL);
+        late += wait_slot(&base, slot); /* late: more than a slot behind, caught up */
         for (int i = 0; i < n_sources; i++) poll_source(&sources[i], slot);
 
         int ph = (int)(slot % PERIOD_MS);
