@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, func, or_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from srs.storage.database import Database
@@ -30,6 +29,7 @@ from srs.storage.models import (
     RecordingVendorId,
     Stream,
 )
+from srs.storage.repository import columns_of, dialect_insert
 
 log = logging.getLogger(__name__)
 
@@ -289,7 +289,8 @@ class Catalog:
     def __init__(self, db: Database, rules: TenantRules | None = None) -> None:
         self.db = db
         self.rules = rules or TenantRules()
-        self._claim_statements: dict[tuple[str, bool], Any] = {}
+        self._claim_statements: dict[bool, Any] = {}  # by "explicit"
+        self._annotation_defaults: dict[str, Any] | None = None
 
     # -- annotations ---------------------------------------------------------------
     def annotation(self, recording_id: str) -> RecordingAnnotation | None:
@@ -370,6 +371,9 @@ class Catalog:
         derived_rows: list[dict[str, Any]] = []
         ids: list[str] = []
         now = datetime.now(UTC)
+        if self._annotation_defaults is None:  # a Core insert runs no Python defaults
+            self._annotation_defaults = columns_of(RecordingAnnotation(recording_id=""))
+        defaults = self._annotation_defaults
         for snapshot in snapshots:
             rid = snapshot.get("recording_id")
             if not isinstance(rid, str) or not rid:
@@ -379,29 +383,27 @@ class Catalog:
             tenant = self.rules.tenant_for_snapshot(snapshot)
             facts = snapshot.get("facts")
             explicit = isinstance(facts, Mapping) and bool(facts.get("tenant"))
-            row = _annotation_row(rid, tenant, now)
+            row = {**defaults, "recording_id": rid, "tenant_id": tenant, "updated_at": now}
             (explicit_rows if explicit else derived_rows).append(row)
             ids.append(rid)
         with self.db.writing() as session:
             connection = session.connection()
             for rows, statement in (
-                (derived_rows, self._claims(connection.dialect.name, explicit=False)),
-                (explicit_rows, self._claims(connection.dialect.name, explicit=True)),
+                (derived_rows, self._claims(explicit=False)),
+                (explicit_rows, self._claims(explicit=True)),
             ):
                 if rows:
                     connection.execute(statement, rows)
         return ids
 
-    def _claims(self, dialect: str, explicit: bool) -> Any:
+    def _claims(self, explicit: bool) -> Any:
         """The claim upsert: an explicit tenant replaces a different one, a derived one
-        only fills a missing one (built once per dialect and kind, then cached)."""
-        key = (dialect, explicit)
-        cached = self._claim_statements.get(key)
+        only fills a missing one (built once per kind, then cached)."""
+        cached = self._claim_statements.get(explicit)
         if cached is not None:
             return cached
         table = RecordingAnnotation.__table__  # type: ignore[attr-defined]
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert(table)
+        statement = dialect_insert(self.db.engine.dialect.name)(table)
         new = statement.excluded
         when = (
             table.c.tenant_id.is_distinct_from(new.tenant_id)
@@ -413,7 +415,7 @@ class Catalog:
             set_={"tenant_id": new.tenant_id, "updated_at": new.updated_at},
             where=when,
         )
-        self._claim_statements[key] = built
+        self._claim_statements[explicit] = built
         return built
 
     def tenant_of_session(self, recording_id: str) -> str | None:
@@ -571,25 +573,3 @@ def _remove_files(recording: Recording) -> None:
             Path(path).unlink(missing_ok=True)
         except OSError as exc:
             log.warning("purge: could not remove %s: %s", path, exc)
-
-
-def _annotation_row(recording_id: str, tenant: str, now: datetime) -> dict[str, Any]:
-    """Every column of a new annotation row (a Core insert runs no Python defaults):
-    the model's defaults, taken once from a template instead of validating a model per
-    claim.  The default lists are only read (serialised), never mutated."""
-    global _ANNOTATION_DEFAULTS
-    if _ANNOTATION_DEFAULTS is None:
-        template = RecordingAnnotation(recording_id="")
-        _ANNOTATION_DEFAULTS = {
-            column.name: getattr(template, column.name)
-            for column in RecordingAnnotation.__table__.columns  # type: ignore[attr-defined]
-        }
-    return {
-        **_ANNOTATION_DEFAULTS,
-        "recording_id": recording_id,
-        "tenant_id": tenant,
-        "updated_at": now,
-    }
-
-
-_ANNOTATION_DEFAULTS: dict[str, Any] | None = None

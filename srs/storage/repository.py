@@ -158,7 +158,7 @@ class Repository:
             upserts = self._upserts_for()
             for statement, rows in upserts.stream_stats(rid, stats):
                 connection.execute(statement, rows)
-            recording = _columns_of(Recording(id=rid, **values))
+            recording = columns_of(Recording(id=rid, **values))
             connection.execute(upserts.recording(), [recording])
 
     def _upserts_for(self) -> _Upserts:
@@ -369,10 +369,19 @@ _STREAM_FIELDS = ("label", "index", "media", "participant_id", "channel")
 _SIGNALED = ("label", "participant_id", "channel")  # finalize only fills these when missing
 
 
-def _columns_of(row: SQLModel) -> dict[str, Any]:
+def columns_of(row: SQLModel) -> dict[str, Any]:
     """Every column value of a model instance (its Python-side defaults applied), for a
     Core insert, which runs no Python defaults itself."""
     return {c.name: getattr(row, c.name) for c in row.__table__.columns}  # type: ignore[attr-defined]
+
+
+def dialect_insert(dialect: str) -> Any:
+    """The dialect's ``insert`` that has ``on_conflict_do_*`` (SQLite and PostgreSQL)."""
+    if dialect == "postgresql":
+        return postgresql.insert
+    if dialect == "sqlite":
+        return sqlite.insert
+    raise ValueError(f"unsupported database dialect for upserts: {dialect!r}")
 
 
 class _Upserts:
@@ -382,12 +391,7 @@ class _Upserts:
     statistics, metadata versions and vendor ids are only ever added."""
 
     def __init__(self, dialect: str) -> None:
-        if dialect == "postgresql":
-            self._insert: Any = postgresql.insert
-        elif dialect == "sqlite":
-            self._insert = sqlite.insert
-        else:
-            raise ValueError(f"unsupported database dialect for upserts: {dialect!r}")
+        self._insert = dialect_insert(dialect)
         self._sessions: dict[tuple[str, ...], Any] = {}  # by the columns a snapshot sets
         self._stats: dict[tuple[str, ...], Any] = {}  # by the statistics finalize reports
         self._recording: Any = None
@@ -454,7 +458,7 @@ class _Upserts:
         """Finalize's per-stream statistics as upserts, one statement per set of columns."""
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for key, stat in stats.items():
-            row = _columns_of(Stream(recording_id=recording_id, key=key, **stat))
+            row = columns_of(Stream(recording_id=recording_id, key=key, **stat))
             row.pop("id")
             groups.setdefault(tuple(sorted(stat)), []).append(row)
         out = []
