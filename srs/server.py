@@ -167,6 +167,16 @@ def _logged(fn: Callable[..., Any], *args: Any) -> None:
         log.error("database write %s failed: %s", getattr(fn, "__name__", fn), exc)
 
 
+def _batched(many: Callable[[list[Any]], Any], one: Callable[[Any], Any], items: list[Any]) -> None:
+    """``many(items)`` as one transaction; if it fails, ``one(item)`` each, logged, so
+    one bad item does not lose the others."""
+    try:
+        many(items)
+    except Exception:
+        for item in items:
+            _logged(one, item)
+
+
 def finalize_job(spool_dir: str, out_dir: str, fmt: str, layout: str) -> dict[str, Any]:
     """Runs in a worker process: spool directory -> files; returns JSON-ready results.
 
@@ -581,18 +591,10 @@ class Server:
 
     def _write_snapshots(self, items: list[tuple[Any, ...]]) -> None:
         snapshots = [item[0] for item in items]
-        try:
-            self.repository.upsert_sessions(snapshots)
-        except Exception:
-            for snapshot in snapshots:  # one bad snapshot must not lose the others
-                _logged(self.repository.upsert_session, snapshot)
+        _batched(self.repository.upsert_sessions, self.repository.upsert_session, snapshots)
         claims = [snapshot for snapshot, claim in items if claim]
         if claims:
-            try:
-                self.catalog.claim_many(claims)
-            except Exception:
-                for snapshot in claims:
-                    _logged(self.catalog.claim, snapshot)
+            _batched(self.catalog.claim_many, self.catalog.claim, claims)
 
     def _notify(self, hook: str, **kwargs: Any) -> None:
         if self.plugins is None:
